@@ -1,0 +1,1 @@
+"""Chainsight collector (server part; install with `pip install "chainsight[server]"`)."""

@@ -1,0 +1,1 @@
+"""Chainsight dashboard (server part; install with `pip install "chainsight[server]"`)."""

@@ -1,0 +1,5 @@
+"""Chainsight: tracing for LLM applications (the SDK)."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

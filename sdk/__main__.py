@@ -1,0 +1,5 @@
+"""``python -m chainsight`` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,329 @@
+"""The data model shared by the collector, storage and dashboard.
+
+``SpanRecord`` is the one normalized row per span that the collector builds at its
+decode boundary and storage writes; it is a frozen dataclass because ingest makes
+tens of thousands per second. Everything the query API returns (and the dashboard
+reads) is a pydantic model defined here, so the API, the storage backends and the
+dashboard's client share one definition.
+
+Units: absolute times are Unix nanoseconds (``*_ns``) in storage and ``datetime`` (UTC)
+in API rows; durations are milliseconds (``*_ms``, float); cost is USD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SpanStatus = Literal["unset", "ok", "error"]
+"""OTel status code, lower-cased."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRecord:
+    """One normalized span, as stored. Built once by the collector; never mutated."""
+
+    project: str
+    trace_id: str  # 32 lower-case hex chars
+    span_id: str  # 16 lower-case hex chars
+    parent_span_id: str | None
+    name: str
+    kind: str  # one of chainsight.semconv.SPAN_KINDS
+    service: str | None
+    start_ns: int
+    end_ns: int
+    duration_ms: float
+    status: SpanStatus
+    status_message: str | None = None
+    otel_kind: str = "internal"  # internal | server | client | producer | consumer
+    operation: str | None = None
+    provider: str | None = None
+    request_model: str | None = None
+    response_model: str | None = None
+    model: str | None = None  # response model, else request model: what we group and price by
+    input_tokens: int | None = None  # includes cached tokens (OTel GenAI meaning)
+    output_tokens: int | None = None  # includes reasoning tokens
+    cached_tokens: int | None = None  # cache-read input tokens
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None
+    usage_estimated: bool = False
+    cost: float | None = None  # USD; None when the model is unpriced
+    price_id: str | None = None  # the pricing entry used, or "explicit" for a cost on the span
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+    finish_reason: str | None = None
+    error_type: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    tags: tuple[str, ...] = ()
+    input: str | None = None
+    output: str | None = None
+    attributes: str = "{}"  # JSON object: the attributes not promoted to columns
+    events: str = "[]"  # JSON array of {name, time_ns, attributes}
+    links: str = "[]"  # JSON array of {trace_id, span_id, attributes}
+    resource: str = "{}"  # JSON object of resource attributes
+    scope: str | None = None  # instrumentation scope name
+
+
+# ---------------------------------------------------------------------------------------------
+# Query inputs
+# ---------------------------------------------------------------------------------------------
+
+
+class TraceFilter(BaseModel):
+    """Filters shared by trace lists, metrics and drift. All optional; ``None`` = no filter.
+
+    Span-level fields (model, name, kind, service, status) match when *any* span of the
+    trace matches; ``start``/``end`` bound the trace's root start time.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    status: SpanStatus | None = None
+    model: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    service: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    tag: str | None = None
+    min_latency_ms: float | None = None
+    max_latency_ms: float | None = None
+    min_cost: float | None = None
+    search: str | None = None  # case-insensitive substring of any span's input or output
+
+
+TraceSort = Literal["start_desc", "start_asc", "duration_desc", "cost_desc", "tokens_desc"]
+GroupBy = Literal["model", "name", "kind", "service", "user", "tag", "provider", "project"]
+
+
+class MetricQuery(BaseModel):
+    """A metric series or summary request over LLM/step spans."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filter: TraceFilter = Field(default_factory=TraceFilter)
+    start: datetime
+    end: datetime
+    bucket_seconds: int | None = None  # None = one summary per group, no time buckets
+    group_by: GroupBy | None = None
+    kind: str | None = None  # restrict to spans of this kind (e.g. "llm"); None = all spans
+
+
+# ---------------------------------------------------------------------------------------------
+# Query outputs (API rows)
+# ---------------------------------------------------------------------------------------------
+
+
+class TraceSummary(BaseModel):
+    """One row of the trace list: the trace's root plus rolled-up totals."""
+
+    trace_id: str
+    project: str
+    name: str  # root span name (or the earliest span's when the root never arrived)
+    kind: str
+    service: str | None
+    start_time: datetime
+    duration_ms: float
+    status: SpanStatus  # "error" when any span errored
+    span_count: int
+    error_count: int
+    ttft_ms: float | None  # of the first streaming LLM span
+    input_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None
+    cost: float | None
+    models: list[str]
+    user_id: str | None
+    session_id: str | None
+    tags: list[str]
+    input_preview: str | None
+    output_preview: str | None
+    has_orphans: bool  # some span's parent is missing from the trace
+
+
+class TracePage(BaseModel):
+    """A page of traces with an opaque cursor for the next page (None at the end)."""
+
+    items: list[TraceSummary]
+    next_cursor: str | None
+
+
+class SpanDetail(BaseModel):
+    """Every stored fact about one span, for the trace view."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    project: str
+    name: str
+    kind: str
+    otel_kind: str
+    service: str | None
+    start_time: datetime
+    end_time: datetime
+    start_ns: int
+    end_ns: int
+    duration_ms: float
+    status: SpanStatus
+    status_message: str | None
+    operation: str | None
+    provider: str | None
+    request_model: str | None
+    response_model: str | None
+    model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int | None
+    cache_write_tokens: int | None
+    reasoning_tokens: int | None
+    total_tokens: int | None
+    usage_estimated: bool
+    cost: float | None
+    price_id: str | None
+    ttft_ms: float | None
+    tpot_ms: float | None
+    finish_reason: str | None
+    error_type: str | None
+    session_id: str | None
+    user_id: str | None
+    tags: list[str]
+    input: str | None
+    output: str | None
+    attributes: dict[str, object]
+    events: list[dict[str, object]]
+    links: list[dict[str, object]]
+    resource: dict[str, object]
+    depth: int  # 0 for roots and orphans
+    orphan: bool  # has a parent id that is not in the trace
+
+
+class TraceTree(BaseModel):
+    """One trace: spans in depth-first order (children by start time), roots first."""
+
+    trace_id: str
+    project: str
+    start_time: datetime
+    duration_ms: float
+    spans: list[SpanDetail]
+
+
+class SessionSummary(BaseModel):
+    """Traces grouped by session id."""
+
+    session_id: str
+    project: str
+    user_id: str | None
+    first_start: datetime
+    last_end: datetime
+    trace_count: int
+    error_count: int
+    total_tokens: int | None
+    cost: float | None
+
+
+class UserSummary(BaseModel):
+    """Activity of one end-user."""
+
+    user_id: str
+    project: str
+    first_seen: datetime
+    last_seen: datetime
+    trace_count: int
+    session_count: int
+    error_count: int
+    total_tokens: int | None
+    cost: float | None
+
+
+class Percentiles(BaseModel):
+    """Exact percentiles over the window (never averages of averages). None when empty."""
+
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+    mean: float | None
+    max: float | None
+
+
+class MetricPoint(BaseModel):
+    """Aggregates for one (bucket, group). ``bucket_start`` is None for summaries."""
+
+    bucket_start: datetime | None
+    group: str | None
+    requests: int
+    errors: int
+    error_rate: float | None
+    latency_ms: Percentiles
+    ttft_ms: Percentiles
+    tpot_ms: Percentiles
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    tokens_per_s: float | None  # output tokens / summed duration of spans with output tokens
+    cost: float | None
+    unpriced: int  # spans with a model but no price
+
+
+class PriceEntry(BaseModel):
+    """A pricing row: USD per 1M tokens, for models matching an anchored pattern."""
+
+    id: str
+    provider: str | None
+    model_pattern: str  # anchored regular expression, matched against the normalized model name
+    effective_from: datetime
+    input: float
+    output: float
+    cached_read: float | None = None  # None = billed at the input price
+    cache_write: float | None = None  # None = billed at the input price
+    reasoning: float | None = None  # None = billed at the output price
+    source: Literal["default", "file", "api"] = "default"
+
+
+class UnpricedModel(BaseModel):
+    """A model seen on spans without a price."""
+
+    model: str
+    provider: str | None
+    span_count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+class ApiKeyInfo(BaseModel):
+    """An API key as listed: never the secret, only a masked display value."""
+
+    id: str
+    project: str
+    name: str | None
+    masked: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """A key's lookup material (salted hash), for the collector's auth check."""
+
+    id: str
+    project: str
+    salt: bytes
+    hash: bytes
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a write did: spans inserted and spans ignored as duplicates."""
+
+    inserted: int
+    duplicates: int = 0
+    extra: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,118 @@
+"""The ``Store`` protocol: everything the collector may ask of storage.
+
+Backends (``chainsight.storage.duckdb`` now, ClickHouse later) implement it; the
+collector and its tests see only this protocol and the types in ``model``. No SQL,
+DataFrames or driver types cross it. Errors from drivers are raised as
+``StorageError`` (see ``chainsight.storage.errors``).
+
+Writes are durable when ``write_spans`` returns: the collector acknowledges an OTLP
+request only after the write holding its spans has returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from .model import (
+    ApiKeyInfo,
+    MetricPoint,
+    MetricQuery,
+    PriceEntry,
+    SessionSummary,
+    SpanRecord,
+    StoredKey,
+    TraceFilter,
+    TracePage,
+    TraceSort,
+    TraceTree,
+    UnpricedModel,
+    UserSummary,
+    WriteResult,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageForPricing:
+    """The facts a pricer needs about one stored span (for re-pricing past spans)."""
+
+    provider: str | None
+    model: str | None
+    start_ns: int
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int | None
+    cache_write_tokens: int | None
+    reasoning_tokens: int | None
+
+
+Pricer = Callable[[UsageForPricing], tuple[float | None, str | None]]
+"""Returns (cost in USD or None when unpriced, price entry id) for a span's usage."""
+
+
+@runtime_checkable
+class PriceStore(Protocol):
+    """Pricing table kept beside the spans."""
+
+    def list(self) -> list[PriceEntry]: ...
+    def upsert(self, entries: Sequence[PriceEntry]) -> None: ...
+    def delete(self, price_id: str) -> bool: ...
+    def unpriced_models(self, project: str | None = None) -> list[UnpricedModel]: ...
+
+
+@runtime_checkable
+class KeyStore(Protocol):
+    """Per-project API keys; only salted hashes are stored."""
+
+    def add(self, key: StoredKey, name: str | None, masked: str) -> ApiKeyInfo: ...
+    def list(self, project: str | None = None) -> list[ApiKeyInfo]: ...
+    def revoke(self, key_id: str) -> bool: ...
+    def lookup(self, key_id: str) -> StoredKey | None: ...
+    def any_active(self) -> bool: ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A span store. One instance per process; methods are thread-safe."""
+
+    prices: PriceStore
+    keys: KeyStore
+
+    def write_spans(self, spans: Sequence[SpanRecord]) -> WriteResult:
+        """Insert spans in one transaction, ignoring (trace_id, span_id) already stored."""
+        ...
+
+    def list_traces(
+        self,
+        filter: TraceFilter,
+        sort: TraceSort = "start_desc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> TracePage: ...
+
+    def get_trace(self, trace_id: str, project: str | None = None) -> TraceTree | None: ...
+
+    def list_sessions(
+        self, filter: TraceFilter, limit: int = 50, offset: int = 0
+    ) -> list[SessionSummary]: ...
+
+    def list_users(self, filter: TraceFilter, limit: int = 50, offset: int = 0) -> list[UserSummary]:
+        ...
+
+    def metrics(self, query: MetricQuery) -> list[MetricPoint]: ...
+
+    def reprice(self, pricer: Pricer, filter: TraceFilter) -> int:
+        """Recompute cost of stored spans (not those with an explicit cost); returns rows changed."""
+        ...
+
+    def prune(self, older_than: datetime) -> int:
+        """Delete traces whose root started before ``older_than``; returns spans deleted."""
+        ...
+
+    def stats(self) -> dict[str, int]:
+        """Counters for /metrics: at least ``spans`` and ``bytes`` (storage size)."""
+        ...
+
+    def close(self) -> None: ...
