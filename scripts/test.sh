@@ -19,6 +19,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== mypy"; .venv/bin/mypy
-echo "== import rules"; .venv/bin/lint-imports
+echo "== mypy"; .venv/bin/python scripts/typecheck.py
+
 echo "== pytest"; .venv/bin/python -m pytest "$@"

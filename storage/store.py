@@ -11,6 +11,7 @@ request only after the write holding its spans has returned.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,7 +60,7 @@ class PriceStore(Protocol):
     def list(self) -> list[PriceEntry]: ...
     def upsert(self, entries: Sequence[PriceEntry]) -> None: ...
     def delete(self, price_id: str) -> bool: ...
-    def unpriced_models(self, project: str | None = None) -> list[UnpricedModel]: ...
+    def unpriced_models(self, project: str | None = None) -> builtins.list[UnpricedModel]: ...
 
 
 @runtime_checkable
