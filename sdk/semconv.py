@@ -260,3 +260,31 @@ EXCEPTION_MESSAGE: Final = "exception.message"
 """Exception message."""
 EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 """Formatted stack trace."""
+
+# --- Flattened message lists (OpenLLMetry ``gen_ai.prompt.N.*``, OpenInference ``llm.*_messages.N.*``)
+FLAT_ROLE: Final = "role"
+"""OpenLLMetry suffix after ``gen_ai.prompt.N.`` / ``gen_ai.completion.N.``: the message role."""
+FLAT_CONTENT: Final = "content"
+"""OpenLLMetry suffix after ``gen_ai.prompt.N.`` / ``gen_ai.completion.N.``: the message text."""
+FLAT_FINISH_REASON: Final = "finish_reason"
+"""OpenLLMetry suffix after ``gen_ai.completion.N.``: why that choice stopped."""
+OPENINFERENCE_MESSAGE_ROLE: Final = "message.role"
+"""OpenInference suffix after ``llm.input_messages.N.``: the message role."""
+OPENINFERENCE_MESSAGE_CONTENT: Final = "message.content"
+"""OpenInference suffix after ``llm.input_messages.N.``: the message text."""
+GEN_AI_COMPLETION_0_FINISH_REASON: Final = "gen_ai.completion.0.finish_reason"
+"""OpenLLMetry: finish reason of the first choice (flattened)."""
+FINISH_REASON_ALIASES: Final = (GEN_AI_RESPONSE_FINISH_REASONS, GEN_AI_COMPLETION_0_FINISH_REASON)
+"""Attributes holding the finish reason(s), in order of preference (arrays: first element)."""
+INPUT_FALLBACK_ALIASES: Final = (GEN_AI_PROMPT,)
+"""Deprecated whole-prompt attribute read when no ``INPUT_ALIASES`` name is present."""
+OUTPUT_FALLBACK_ALIASES: Final = (GEN_AI_COMPLETION,)
+"""Deprecated whole-completion attribute read when no ``OUTPUT_ALIASES`` name is present."""
+
+# --- Collector bookkeeping (written into a span's stored attributes JSON) ---------------------
+CHAINSIGHT_DROPPED_ATTRIBUTES_COUNT: Final = "chainsight.dropped_attributes_count"
+"""Attributes dropped by the sender (OTLP ``dropped_attributes_count``) or over the collector's cap."""
+CHAINSIGHT_DROPPED_EVENTS_COUNT: Final = "chainsight.dropped_events_count"
+"""Events dropped by the sender or over the collector's per-span cap."""
+CHAINSIGHT_DROPPED_LINKS_COUNT: Final = "chainsight.dropped_links_count"
+"""Links dropped by the sender or over the collector's per-span cap."""
