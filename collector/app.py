@@ -1,0 +1,186 @@
+"""The collector's app factory.
+
+``create_app(settings, store=None)`` builds the FastAPI app; its lifespan opens the
+store (unless one is given), refuses open mode on a public address, seeds the price
+table, starts the group-commit writer and the retention task — and on shutdown drains
+the writer (every accepted span is committed) before closing what it opened.
+
+>>> app = create_app(Settings(data_dir="/tmp/cs"))  # doctest: +SKIP
+>>> uvicorn.run(app, host="127.0.0.1", port=4318)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from chainsight import __version__
+from chainsight.storage import Pricer, Store, UsageForPricing, open_store
+from chainsight.storage.model import PriceEntry
+
+from . import ingest as ingest_module
+from .auth import Authenticator, Principal, check_bind
+from .batching import WriteQueue
+from .errors import ConfigurationError, UndecodableBody, install_error_handlers
+from .ingest import Decoded, Decoder, Ingest
+from .retention import run_retention
+from .routes import health, keys, metrics, pricing, query_metrics, sessions, status, traces, users
+from .settings import Settings
+from .state import CollectorState
+
+log = logging.getLogger("chainsight.collector")
+
+
+def open_configured_store(settings: Settings) -> Store:
+    """Open the store the settings name, creating the data directory for DuckDB."""
+    if settings.store_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_store(settings.store_url_resolved)
+
+
+def _make_pricebook(entries: Sequence[PriceEntry]) -> Any:
+    from .pricing import PriceBook
+
+    return PriceBook(list(entries))
+
+
+def _make_pricer(book: Any) -> Pricer:
+    def price(usage: UsageForPricing) -> tuple[float | None, str | None]:
+        cost, price_id = book.price(usage)
+        return cost, price_id
+
+    return price
+
+
+def seed_prices(store: Store, settings: Settings) -> None:
+    """Store the shipped defaults (unless edited through the API) and the pricing file."""
+    from .pricing import load_default_prices, load_price_file
+
+    existing = {entry.id: entry for entry in store.prices.list()}
+    defaults = [
+        e
+        for e in load_default_prices()
+        if e.id not in existing or existing[e.id].source == "default"
+    ]
+    store.prices.upsert(defaults)
+    if settings.pricing_file is not None:
+        try:
+            entries = load_price_file(settings.pricing_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(
+                f"cannot load pricing file {settings.pricing_file}: {exc}"
+            ) from exc
+        store.prices.upsert([e.model_copy(update={"source": "file"}) for e in entries])
+
+
+def _decoder(settings: Settings, pricebook: Callable[[], Any]) -> Decoder:
+    from .limits import DecodeLimits
+    from .otlp import DecodeError, decode_traces
+
+    limits = DecodeLimits(
+        max_spans=settings.max_spans_per_request,
+        max_attributes_per_span=settings.max_attributes,
+        max_value_bytes=settings.max_attribute_bytes,
+        max_depth=settings.max_attribute_depth,
+    )
+    default_project = settings.default_project
+
+    def decode(body: bytes, content_type: str, project: str | None) -> Decoded:
+        try:
+            result = decode_traces(
+                body,
+                content_type,
+                project=project,
+                default_project=default_project,
+                pricebook=pricebook(),
+                limits=limits,
+            )
+        except DecodeError as exc:
+            raise UndecodableBody(str(exc)) from exc
+        return Decoded(result.records, result.rejected, result.error_message)
+
+    return decode
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """The collector as an ASGI app; ``store`` overrides the one ``settings`` names."""
+    counts = metrics.StatusCounts()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        active = open_configured_store(settings) if store is None else store
+        try:
+            check_bind(settings, active.keys.any_active())
+            seed_prices(active, settings)
+            queue = WriteQueue(
+                active,
+                max_spans=settings.queue_max_spans,
+                batch_max_spans=settings.batch_max_spans,
+                linger_seconds=settings.batch_linger_ms / 1000,
+                retry_after=settings.retry_after_seconds,
+            )
+            auth = Authenticator(
+                active.keys,
+                require_keys=not settings.is_loopback and not settings.allow_open_remote,
+            )
+            pipeline = Ingest(
+                _decoder(settings, lambda: state.pricebook),
+                queue,
+                max_body_bytes=settings.max_body_bytes,
+                retry_after=settings.retry_after_seconds,
+            )
+            state = CollectorState(
+                settings=settings,
+                store=active,
+                auth=auth,
+                queue=queue,
+                ingest=pipeline,
+                make_pricebook=_make_pricebook,
+                make_pricer=_make_pricer,
+                status_counts=counts,
+            )
+            state.reload_prices()
+            app.state.collector = state
+            queue.start()
+            retention = (
+                asyncio.create_task(run_retention(state)) if settings.retention_days else None
+            )
+            try:
+                yield
+            finally:
+                if retention is not None:
+                    retention.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await retention
+                queue.stop()
+        finally:
+            if owned:
+                active.close()
+
+    app = FastAPI(
+        title="Chainsight collector",
+        version=__version__,
+        description="OTLP/HTTP trace receiver and query API for LLM observability.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(metrics.StatusCounter, counts=counts)
+
+    def get_state(request: Request) -> CollectorState:
+        value: CollectorState = request.app.state.collector
+        return value
+
+    def get_principal(request: Request) -> Principal:
+        return get_state(request).auth.authenticate(request.headers.get("authorization"))
+
+    app.include_router(ingest_module.router(lambda r: get_state(r).ingest, get_principal))
+    for module in (health, metrics, status, traces, sessions, users, query_metrics, pricing, keys):
+        app.include_router(module.router)
+    return app

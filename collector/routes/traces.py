@@ -1,0 +1,51 @@
+"""Trace routes: projects, the filtered trace list and one trace as a span tree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from chainsight.storage.model import MetricQuery, TraceFilter, TracePage, TraceSort, TraceTree
+
+from ..errors import NotFound
+from .params import Caller, Filter, Limit, StoreDep
+
+router = APIRouter(prefix="/api/v1", tags=["traces"])
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@router.get("/projects", response_model=list[str])
+def list_projects(caller: Caller, store: StoreDep) -> list[str]:
+    """Projects having spans that the caller may see."""
+    # The Store protocol has no project listing; a summary grouped by project is one scan.
+    points = store.metrics(
+        MetricQuery(
+            filter=TraceFilter(project=caller.project), start=_EPOCH, end=_FAR, group_by="project"
+        )
+    )
+    return sorted({p.group for p in points if p.group})
+
+
+@router.get("/traces", response_model=TracePage)
+def list_traces(
+    store: StoreDep,
+    filter: Filter,
+    sort: Annotated[TraceSort, Query()] = "start_desc",
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query()] = None,
+) -> TracePage:
+    """Traces matching the filters, sorted, one page at a time (opaque ``cursor``)."""
+    return store.list_traces(filter, sort=sort, limit=limit, cursor=cursor)
+
+
+@router.get("/traces/{trace_id}", response_model=TraceTree)
+def get_trace(trace_id: str, caller: Caller, store: StoreDep) -> TraceTree:
+    """One trace: every span with its detail, depth-first, orphans flagged."""
+    tree = store.get_trace(trace_id.lower(), project=caller.project)
+    if tree is None:
+        raise NotFound(f"trace {trace_id} not found")
+    return tree
