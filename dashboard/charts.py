@@ -183,8 +183,12 @@ def group_bars(
 ) -> go.Figure:
     """A summary measure per group as horizontal bars, largest first."""
     unit = MEASURES.get(name, "")
-    rows = [(p.group or ALL_GROUP, measure(p, name)) for p in points if p.bucket_start is None]
-    rows = sorted(((g, v) for g, v in rows if v is not None), key=lambda r: r[1], reverse=True)
+    rows: list[tuple[str, float]] = []
+    for point in points:
+        value = measure(point, name)
+        if point.bucket_start is None and value is not None:
+            rows.append((point.group or ALL_GROUP, value))
+    rows.sort(key=lambda r: r[1], reverse=True)
     rows = rows[:top][::-1]  # plotly draws the first bar at the bottom
     fig = go.Figure(
         go.Bar(
@@ -267,31 +271,6 @@ def histogram(
     return fig
 
 
-def sparkline(
-    xs: Sequence[datetime], ys: Sequence[float | None], *, color: str = PALETTE[0], height: int = 60
-) -> go.Figure:
-    """A bare trend line for a metric tile: no axes, no legend, no hover clutter."""
-    fig = go.Figure(
-        go.Scatter(
-            x=list(xs),
-            y=list(ys),
-            mode="lines",
-            line={"color": color, "width": 1.5},
-            fill="tozeroy",
-            hoverinfo="skip",
-        )
-    )
-    fig.update_layout(
-        height=height,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        showlegend=False,
-        template="plotly_white",
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, rangemode="tozero")
-    return fig
-
-
 def span_label(span: SpanDetail) -> str:
     """The waterfall's row label: indentation by depth, then kind and name."""
     return f"{'· ' * span.depth}{span.name} [{span.kind}]"
@@ -358,3 +337,12 @@ def waterfall(tree: TraceTree, *, selected: str | None = None) -> go.Figure:
     )
     fig.update_xaxes(title_text="ms since trace start", rangemode="tozero")
     return fig
+
+
+def sparkline_values(points: Sequence[MetricPoint], name: str) -> list[float]:
+    """A measure's bucket values in time order for a metric tile's sparkline (gaps as 0)."""
+    ordered = sorted(
+        (p for p in points if p.bucket_start is not None),
+        key=lambda p: p.bucket_start or datetime.min,
+    )
+    return [measure(p, name) or 0.0 for p in ordered]

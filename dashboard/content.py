@@ -92,7 +92,8 @@ def _maybe_json(value: Any) -> Any:
 def _tool_call(raw: Any) -> ToolCall | None:
     if not isinstance(raw, dict):
         return None
-    fn = raw.get("function") if isinstance(raw.get("function"), dict) else raw
+    nested = raw.get("function")
+    fn: dict[str, Any] = nested if isinstance(nested, dict) else raw
     name = fn.get("name")
     if not isinstance(name, str):
         return None
@@ -145,7 +146,8 @@ def _documents(data: Any, *, retriever: bool) -> list[Document] | None:
             continue
         if not isinstance(raw, dict):
             return None
-        inner = raw.get("document") if isinstance(raw.get("document"), dict) else raw
+        nested = raw.get("document")
+        inner: dict[str, Any] = nested if isinstance(nested, dict) else raw
         text = next((inner[k] for k in _DOC_TEXT_KEYS if isinstance(inner.get(k), str)), None)
         if text is None:
             return None

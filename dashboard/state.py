@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
+from chainsight.storage.model import TraceFilter
+
 from .data import Connection
 
 COLLECTOR_URL_ENV = "CHAINSIGHT_COLLECTOR_URL"
@@ -143,3 +145,9 @@ def current_window() -> TimeWindow:
 def current_project() -> str | None:
     """The project chosen in the sidebar (None: all the key can see)."""
     return param("project") or None
+
+
+def base_filter(window: TimeWindow | None = None) -> TraceFilter:
+    """The filter every page starts from: the project and the time window."""
+    window = window or current_window()
+    return TraceFilter(project=current_project(), start=window.start, end=window.end)
