@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 
@@ -27,7 +27,7 @@ from chainsight.storage.model import PriceEntry
 from . import ingest as ingest_module
 from .auth import Authenticator, Principal, check_bind
 from .batching import WriteQueue
-from .errors import ConfigurationError, UndecodableBody, install_error_handlers
+from .errors import JSON, PROTOBUF, ConfigurationError, UndecodableBody, install_error_handlers
 from .ingest import Decoded, Decoder, Ingest
 from .retention import run_retention
 from .routes import health, keys, metrics, pricing, query_metrics, sessions, status, traces, users
@@ -89,21 +89,18 @@ def _decoder(settings: Settings, pricebook: Callable[[], Any]) -> Decoder:
         max_value_bytes=settings.max_attribute_bytes,
         max_depth=settings.max_attribute_depth,
     )
-    default_project = settings.default_project
+    kinds: dict[str, Literal["protobuf", "json"]] = {PROTOBUF: "protobuf", JSON: "json"}
 
     def decode(body: bytes, content_type: str, project: str | None) -> Decoded:
         try:
             result = decode_traces(
-                body,
-                content_type,
-                project=project,
-                default_project=default_project,
-                pricebook=pricebook(),
-                limits=limits,
+                body, kinds[content_type], project=project, pricebook=pricebook(), limits=limits
             )
         except DecodeError as exc:
             raise UndecodableBody(str(exc)) from exc
-        return Decoded(result.records, result.rejected, result.error_message)
+        return Decoded(
+            result.records, result.rejected, result.error_message, dict(result.rejected_reasons)
+        )
 
     return decode
 

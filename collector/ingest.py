@@ -68,6 +68,7 @@ class Decoded:
     records: Sequence[SpanRecord]
     rejected: int
     error_message: str | None
+    rejected_reasons: dict[str, int] = field(default_factory=dict)
 
 
 Decoder = Callable[[bytes, str, str | None], Decoded]
@@ -206,7 +207,11 @@ class Ingest:
         decoded = await anyio.to_thread.run_sync(
             self._decode, raw, encoding, content_type, principal.project
         )
-        self.counters.reject_spans("invalid", decoded.rejected)
+        for reason, n in decoded.rejected_reasons.items():
+            self.counters.reject_spans(reason, n)
+        self.counters.reject_spans(
+            "invalid", decoded.rejected - sum(decoded.rejected_reasons.values())
+        )
         if decoded.records:
             n = len(decoded.records)
             try:

@@ -55,8 +55,6 @@ class Settings(BaseSettings):
 
     pricing_file: Path | None = None
     """JSON file of price entries loaded over the shipped defaults at startup."""
-    default_project: str = "default"
-    """Project for spans whose resource names none (and no API key assigns one)."""
     allow_open_remote: bool = False
     """Allow binding a non-loopback address without any API key (unsafe; off by default)."""
 
