@@ -1,0 +1,124 @@
+"""``TraceFilter`` to SQL predicates, always with ``?`` parameters, never spliced values.
+
+Two shapes: over ``traces`` (the list, sessions, users: "any span matches" through the
+rollup's text sets) and over ``spans`` (metrics, re-pricing: the span itself matches).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import TraceFilter
+from .timestamps import to_ns
+from .writes import SET_SEP
+
+Predicate = tuple[str, list[Any]]
+"""SQL boolean expression and its parameters, in order."""
+
+
+def _member(value: str) -> str:
+    return f"{SET_SEP}{value}{SET_SEP}"
+
+
+def trace_predicate(f: TraceFilter, alias: str = "t") -> Predicate:
+    """Predicate on the ``traces`` row ``alias``; ``TRUE`` when the filter is empty."""
+    a = alias
+    parts: list[str] = []
+    params: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        parts.append(sql)
+        params.extend(values)
+
+    if f.project is not None:
+        add(f"{a}.project = ?", f.project)
+    if f.start is not None:
+        add(f"{a}.start_ns >= ?", to_ns(f.start))
+    if f.end is not None:
+        add(f"{a}.start_ns < ?", to_ns(f.end))
+    if f.status is not None:
+        add(f"{a}.status = ?", f.status)
+    for value, column in (
+        (f.model, "models"),
+        (f.name, "names"),
+        (f.kind, "kinds"),
+        (f.service, "services"),
+        (f.tag, "tags"),
+    ):
+        if value is not None:
+            add(f"contains({a}.{column}, ?)", _member(value))
+    if f.user_id is not None:
+        add(f"{a}.user_id = ?", f.user_id)
+    if f.session_id is not None:
+        add(f"{a}.session_id = ?", f.session_id)
+    if f.min_latency_ms is not None:
+        add(f"{a}.duration_ms >= ?", f.min_latency_ms)
+    if f.max_latency_ms is not None:
+        add(f"{a}.duration_ms <= ?", f.max_latency_ms)
+    if f.min_cost is not None:
+        add(f"{a}.cost >= ?", f.min_cost)
+    if f.search is not None:
+        # Spans of a trace start at or after the trace's start: the lower bound prunes the
+        # spans scan by zonemap; an upper bound would miss late spans of in-window traces.
+        sub = ["(contains(lower(s.input), ?) OR contains(lower(s.output), ?))"]
+        sub_params: list[Any] = [f.search.lower(), f.search.lower()]
+        if f.start is not None:
+            sub.append("s.start_ns >= ?")
+            sub_params.append(to_ns(f.start))
+        if f.project is not None:
+            sub.append("s.project = ?")
+            sub_params.append(f.project)
+        add(
+            f"{a}.trace_id IN (SELECT s.trace_id FROM spans s WHERE {' AND '.join(sub)})",
+            *sub_params,
+        )
+    return (" AND ".join(parts) if parts else "TRUE", params)
+
+
+def span_predicate(f: TraceFilter, alias: str = "s") -> Predicate:
+    """Predicate on the ``spans`` row ``alias``: each filter field applies to the span."""
+    a = alias
+    parts: list[str] = []
+    params: list[Any] = []
+
+    def add(sql: str, *values: Any) -> None:
+        parts.append(sql)
+        params.extend(values)
+
+    if f.project is not None:
+        add(f"{a}.project = ?", f.project)
+    if f.start is not None:
+        add(f"{a}.start_ns >= ?", to_ns(f.start))
+    if f.end is not None:
+        add(f"{a}.start_ns < ?", to_ns(f.end))
+    for value, column in (
+        (f.status, "status"),
+        (f.model, "model"),
+        (f.name, "name"),
+        (f.kind, "kind"),
+        (f.service, "service"),
+        (f.user_id, "user_id"),
+        (f.session_id, "session_id"),
+    ):
+        if value is not None:
+            add(f"{a}.{column} = ?", value)
+    if f.tag is not None:
+        add(f"list_contains({a}.tags, ?)", f.tag)
+    if f.min_latency_ms is not None:
+        add(f"{a}.duration_ms >= ?", f.min_latency_ms)
+    if f.max_latency_ms is not None:
+        add(f"{a}.duration_ms <= ?", f.max_latency_ms)
+    if f.min_cost is not None:
+        add(f"{a}.cost >= ?", f.min_cost)
+    if f.search is not None:
+        add(
+            f"(contains(lower({a}.input), ?) OR contains(lower({a}.output), ?))",
+            f.search.lower(),
+            f.search.lower(),
+        )
+    return (" AND ".join(parts) if parts else "TRUE", params)
+
+
+def split_set(encoded: str) -> list[str]:
+    """The members of a delimited text set from ``traces`` (schema.sql)."""
+    return [m for m in encoded.split(SET_SEP) if m]
