@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import MISSING, dataclass, fields
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Final
 
 from chainsight import semconv as sc
@@ -31,11 +32,60 @@ Event = tuple[str, int, dict[str, Any]]
 Link = tuple[str, str, dict[str, Any]]
 """(trace_id hex, span_id hex, attributes) of one span link."""
 
-_ENCODER: Final = json.JSONEncoder(
+_JSON_ENCODER: Final = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
 )
-dumps: Final = _ENCODER.encode
-"""Compact JSON (C encoder; values are finite by construction: the decoder maps NaN/inf)."""
+# The C encoder built once: JSONEncoder.encode rebuilds it on every call, which costs
+# ~0.5 µs of the ~1.7 µs a small attributes object takes (benchmarks/bench_decode.py).
+_C_ENCODE: Final = (
+    c_make_encoder(None, None, encode_basestring, None, ":", ",", False, False, False)
+    if c_make_encoder is not None
+    else None
+)
+
+
+def dumps(value: object) -> str:
+    """Compact JSON, non-ASCII kept; values are finite by construction (the decoder maps NaN)."""
+    if _C_ENCODE is not None and type(value) in (dict, list):
+        return "".join(_C_ENCODE(value, 0))
+    return _JSON_ENCODER.encode(value)
+
+
+def _record_factory() -> Callable[..., SpanRecord]:
+    """A keyword-only constructor for the frozen ``SpanRecord`` that fills its slots directly.
+
+    A frozen dataclass's ``__init__`` sets each of its ~45 fields through
+    ``object.__setattr__``: 5.0 µs per record, against 3.0 µs here (measured with
+    benchmarks/bench_decode.py's spans). Generated from ``dataclasses.fields`` the way
+    ``dataclasses`` itself builds ``__init__``, so a field added later (with a default)
+    is filled too; ``tests/collector/test_normalize.py`` checks it equals the real constructor.
+    """
+    params = []
+    lines = []
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": SpanRecord}
+    for f in fields(SpanRecord):
+        namespace[f"_set_{f.name}"] = getattr(SpanRecord, f.name).__set__
+        if f.default is not MISSING:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        elif f.default_factory is not MISSING:
+            namespace[f"_factory_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=None")
+            lines.append(f"    if {f.name} is None: {f.name} = _factory_{f.name}()")
+        else:
+            params.append(f.name)
+        lines.append(f"    _set_{f.name}(r, {f.name})")
+    source = (
+        f"def new_record(*, {', '.join(params)}):\n    r = _new(_cls)\n"
+        + "\n".join(lines)
+        + "\n    return r\n"
+    )
+    exec(source, namespace)
+    factory: Callable[..., SpanRecord] = namespace["new_record"]
+    return factory
+
+
+_new_record: Final = _record_factory()
 
 _STATUS: Final[tuple[SpanStatus, SpanStatus, SpanStatus]] = ("unset", "ok", "error")
 _OTEL_KINDS: Final = ("internal", "internal", "server", "client", "producer", "consumer")
@@ -68,6 +118,61 @@ _COMPLETION_PREFIX: Final = sc.GEN_AI_COMPLETION + "."
 _OI_INPUT_PREFIX: Final = sc.LLM_INPUT_MESSAGES + "."
 _OI_OUTPUT_PREFIX: Final = sc.LLM_OUTPUT_MESSAGES + "."
 _INT64_MAX: Final = 2**63 - 1
+
+_MODEL_KEYS: Final = frozenset(
+    sc.PROVIDER_ALIASES + sc.REQUEST_MODEL_ALIASES + sc.RESPONSE_MODEL_ALIASES
+)
+_USAGE_KEYS: Final = frozenset(
+    sc.INPUT_TOKENS_ALIASES
+    + sc.OUTPUT_TOKENS_ALIASES
+    + sc.CACHE_READ_TOKENS_ALIASES
+    + sc.CACHE_WRITE_TOKENS_ALIASES
+    + sc.REASONING_TOKENS_ALIASES
+    + sc.TOTAL_TOKENS_ALIASES
+    + sc.COST_ALIASES
+    + (sc.CHAINSIGHT_USAGE_ESTIMATED,)
+)
+_TIMING_KEYS: Final = frozenset(
+    (*sc.TTFT_ALIASES, sc.CHAINSIGHT_TPOT_S, sc.CHAINSIGHT_FIRST_TOKEN_NS)
+)
+_CONTENT_KEYS: Final = frozenset(
+    (
+        *sc.INPUT_ALIASES,
+        *sc.OUTPUT_ALIASES,
+        *sc.INPUT_FALLBACK_ALIASES,
+        *sc.OUTPUT_FALLBACK_ALIASES,
+        f"{_PROMPT_PREFIX}0.{sc.FLAT_ROLE}",
+        f"{_PROMPT_PREFIX}0.{sc.FLAT_CONTENT}",
+        f"{_COMPLETION_PREFIX}0.{sc.FLAT_ROLE}",
+        f"{_COMPLETION_PREFIX}0.{sc.FLAT_CONTENT}",
+        f"{_OI_INPUT_PREFIX}0.{sc.OPENINFERENCE_MESSAGE_ROLE}",
+        f"{_OI_INPUT_PREFIX}0.{sc.OPENINFERENCE_MESSAGE_CONTENT}",
+        f"{_OI_OUTPUT_PREFIX}0.{sc.OPENINFERENCE_MESSAGE_ROLE}",
+        f"{_OI_OUTPUT_PREFIX}0.{sc.OPENINFERENCE_MESSAGE_CONTENT}",
+    )
+)
+_CONTEXT_KEYS: Final = frozenset(
+    (
+        *sc.FINISH_REASON_ALIASES,
+        *sc.SESSION_ID_ALIASES,
+        sc.ERROR_TYPE,
+        sc.USER_ID,
+        sc.TAG_TAGS,
+    )
+)
+_KIND_KEYS: Final = frozenset(
+    (
+        sc.CHAINSIGHT_SPAN_KIND,
+        sc.OPENINFERENCE_SPAN_KIND,
+        sc.TRACELOOP_SPAN_KIND,
+        sc.GEN_AI_OPERATION_NAME,
+        sc.LLM_REQUEST_TYPE,
+    )
+)
+_PROMOTED: Final = (
+    _MODEL_KEYS | _USAGE_KEYS | _TIMING_KEYS | _CONTENT_KEYS | _CONTEXT_KEYS | _KIND_KEYS
+)
+"""Every attribute a column may be read from: one intersection per span gates each group."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,34 +362,43 @@ def build_record(  # noqa: PLR0917 - positional on purpose: called per span, ~0.
     ``dropped`` is (attributes, events, links) dropped by the sender or the decoder's
     caps; non-zero counts are kept in the attributes JSON under ``chainsight.dropped_*``.
     """
+    present = _PROMOTED.intersection(attrs)
     operation = _str(attrs.pop(sc.GEN_AI_OPERATION_NAME, None))
-    kind = _kind(attrs, operation)
-    if operation is None:
-        request_type = attrs.get(sc.LLM_REQUEST_TYPE)
+    kind = _kind(attrs, operation) if present else "unknown"
+    if operation is None and sc.LLM_REQUEST_TYPE in present:
+        request_type = attrs[sc.LLM_REQUEST_TYPE]
         if type(request_type) is str:
             operation = _REQUEST_TYPE_OPERATIONS.get(request_type.lower())
             if operation is not None:
                 del attrs[sc.LLM_REQUEST_TYPE]
 
-    provider = canonical_provider(_str(_take(attrs, sc.PROVIDER_ALIASES)))
-    request_model = _str(_take(attrs, sc.REQUEST_MODEL_ALIASES))
-    response_model = _str(_take(attrs, sc.RESPONSE_MODEL_ALIASES))
-    model = response_model or request_model
+    provider = request_model = response_model = model = None
+    if not present.isdisjoint(_MODEL_KEYS):
+        provider = canonical_provider(_str(_take(attrs, sc.PROVIDER_ALIASES)))
+        request_model = _str(_take(attrs, sc.REQUEST_MODEL_ALIASES))
+        response_model = _str(_take(attrs, sc.RESPONSE_MODEL_ALIASES))
+        model = response_model or request_model
 
-    input_tokens = _int(_take(attrs, sc.INPUT_TOKENS_ALIASES))
-    output_tokens = _int(_take(attrs, sc.OUTPUT_TOKENS_ALIASES))
-    cached_tokens = _int(_take(attrs, sc.CACHE_READ_TOKENS_ALIASES))
-    cache_write_tokens = _int(_take(attrs, sc.CACHE_WRITE_TOKENS_ALIASES))
-    reasoning_tokens = _int(_take(attrs, sc.REASONING_TOKENS_ALIASES))
-    total_tokens = _int(_take(attrs, sc.TOTAL_TOKENS_ALIASES))
+    input_tokens = output_tokens = cached_tokens = cache_write_tokens = None
+    reasoning_tokens = total_tokens = None
+    usage_estimated = False
+    explicit_cost = None
+    if not present.isdisjoint(_USAGE_KEYS):
+        input_tokens = _int(_take(attrs, sc.INPUT_TOKENS_ALIASES))
+        output_tokens = _int(_take(attrs, sc.OUTPUT_TOKENS_ALIASES))
+        cached_tokens = _int(_take(attrs, sc.CACHE_READ_TOKENS_ALIASES))
+        cache_write_tokens = _int(_take(attrs, sc.CACHE_WRITE_TOKENS_ALIASES))
+        reasoning_tokens = _int(_take(attrs, sc.REASONING_TOKENS_ALIASES))
+        total_tokens = _int(_take(attrs, sc.TOTAL_TOKENS_ALIASES))
+        usage_estimated = attrs.pop(sc.CHAINSIGHT_USAGE_ESTIMATED, None) is True
+        explicit_cost = _float(_take(attrs, sc.COST_ALIASES))
     if total_tokens is None and (input_tokens is not None or output_tokens is not None):
         total_tokens = (input_tokens or 0) + (output_tokens or 0)
-    usage_estimated = attrs.pop(sc.CHAINSIGHT_USAGE_ESTIMATED, None) is True
-
-    explicit_cost = _float(_take(attrs, sc.COST_ALIASES))
     if explicit_cost is not None:
         cost: float | None = explicit_cost
         price_id: str | None = "explicit"
+    elif model is None:
+        cost = price_id = None
     else:
         cost, price_id = pricebook.cost(
             provider,
@@ -298,7 +412,12 @@ def build_record(  # noqa: PLR0917 - positional on purpose: called per span, ~0.
         )
 
     # TTFT: explicit seconds > absolute first-token time > first-token event (ARCHITECTURE.md).
-    first_ns = _int(attrs.pop(sc.CHAINSIGHT_FIRST_TOKEN_NS, None))
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
+    first_ns: int | None = None
+    timing = not present.isdisjoint(_TIMING_KEYS)
+    if timing:
+        first_ns = _int(attrs.pop(sc.CHAINSIGHT_FIRST_TOKEN_NS, None))
     if first_ns is None and events:
         for ev_name, ev_time, _ in events:
             if ev_name in _FIRST_TOKEN_EVENTS:
@@ -306,57 +425,62 @@ def build_record(  # noqa: PLR0917 - positional on purpose: called per span, ~0.
                 break
     if first_ns is not None and not start_ns <= first_ns <= end_ns:
         first_ns = None
-    ttft_ms: float | None = None
-    ttft_s = _float(_take(attrs, sc.TTFT_ALIASES))
-    if ttft_s is not None and ttft_s >= 0:
-        ttft_ms = ttft_s * 1000.0
-        if first_ns is None:
-            first_ns = start_ns + int(ttft_s * 1e9)
-    elif first_ns is not None:
+    if timing:
+        ttft_s = _float(_take(attrs, sc.TTFT_ALIASES))
+        if ttft_s is not None and ttft_s >= 0:
+            ttft_ms = ttft_s * 1000.0
+            if first_ns is None:
+                first_ns = start_ns + int(ttft_s * 1e9)
+        tpot_s = _float(attrs.pop(sc.CHAINSIGHT_TPOT_S, None))
+        if tpot_s is not None and tpot_s >= 0:
+            tpot_ms = tpot_s * 1000.0
+    if ttft_ms is None and first_ns is not None:
         ttft_ms = (first_ns - start_ns) / 1e6
-    tpot_ms: float | None = None
-    tpot_s = _float(attrs.pop(sc.CHAINSIGHT_TPOT_S, None))
-    if tpot_s is not None and tpot_s >= 0:
-        tpot_ms = tpot_s * 1000.0
-    elif first_ns is not None and output_tokens is not None and output_tokens > 1:
+    if tpot_ms is None and first_ns is not None and output_tokens is not None and output_tokens > 1:
         tpot_ms = max(end_ns - first_ns, 0) / 1e6 / (output_tokens - 1)
 
-    input_value = _content(_take_first(attrs, sc.INPUT_ALIASES))
-    if input_value is None:
-        input_value = _content(_take_first(attrs, sc.INPUT_FALLBACK_ALIASES))
-    if input_value is None:
-        input_value = _flat_messages(attrs, _PROMPT_PREFIX, sc.FLAT_ROLE, sc.FLAT_CONTENT)
-    if input_value is None:
-        input_value = _flat_messages(
-            attrs, _OI_INPUT_PREFIX, sc.OPENINFERENCE_MESSAGE_ROLE, sc.OPENINFERENCE_MESSAGE_CONTENT
-        )
-    output_value = _content(_take_first(attrs, sc.OUTPUT_ALIASES))
-    if output_value is None:
-        output_value = _content(_take_first(attrs, sc.OUTPUT_FALLBACK_ALIASES))
-    if output_value is None:
-        output_value = _flat_messages(attrs, _COMPLETION_PREFIX, sc.FLAT_ROLE, sc.FLAT_CONTENT)
-    if output_value is None:
-        output_value = _flat_messages(
-            attrs,
-            _OI_OUTPUT_PREFIX,
-            sc.OPENINFERENCE_MESSAGE_ROLE,
-            sc.OPENINFERENCE_MESSAGE_CONTENT,
-        )
+    input_value = output_value = None
+    if not present.isdisjoint(_CONTENT_KEYS):
+        input_value = _content(_take_first(attrs, sc.INPUT_ALIASES))
+        if input_value is None:
+            input_value = _content(_take_first(attrs, sc.INPUT_FALLBACK_ALIASES))
+        if input_value is None:
+            input_value = _flat_messages(attrs, _PROMPT_PREFIX, sc.FLAT_ROLE, sc.FLAT_CONTENT)
+        if input_value is None:
+            input_value = _flat_messages(
+                attrs,
+                _OI_INPUT_PREFIX,
+                sc.OPENINFERENCE_MESSAGE_ROLE,
+                sc.OPENINFERENCE_MESSAGE_CONTENT,
+            )
+        output_value = _content(_take_first(attrs, sc.OUTPUT_ALIASES))
+        if output_value is None:
+            output_value = _content(_take_first(attrs, sc.OUTPUT_FALLBACK_ALIASES))
+        if output_value is None:
+            output_value = _flat_messages(attrs, _COMPLETION_PREFIX, sc.FLAT_ROLE, sc.FLAT_CONTENT)
+        if output_value is None:
+            output_value = _flat_messages(
+                attrs,
+                _OI_OUTPUT_PREFIX,
+                sc.OPENINFERENCE_MESSAGE_ROLE,
+                sc.OPENINFERENCE_MESSAGE_CONTENT,
+            )
 
-    finish_reason = _str(_take(attrs, sc.FINISH_REASON_ALIASES))
+    finish_reason = error_type = session_id = user_id = None
+    tags: tuple[str, ...] = ()
+    if not present.isdisjoint(_CONTEXT_KEYS):
+        finish_reason = _str(_take(attrs, sc.FINISH_REASON_ALIASES))
+        error_type = _str(attrs.pop(sc.ERROR_TYPE, None))
+        session_id = _str(_take(attrs, sc.SESSION_ID_ALIASES))
+        user_id = _str(attrs.pop(sc.USER_ID, None))
+        tags = _tags(attrs.pop(sc.TAG_TAGS, None))
     if finish_reason is None and kind == "llm" and output_value is not None:
         finish_reason = _finish_from_output(output_value)
-
-    error_type = _str(attrs.pop(sc.ERROR_TYPE, None))
     if error_type is None and events:
         for ev_name, _, ev_attrs in events:
             if ev_name == sc.EXCEPTION_EVENT:
                 error_type = _str(ev_attrs.get(sc.EXCEPTION_TYPE))
                 break
-
-    session_id = _str(_take(attrs, sc.SESSION_ID_ALIASES))
-    user_id = _str(attrs.pop(sc.USER_ID, None))
-    tags = _tags(attrs.pop(sc.TAG_TAGS, None))
 
     dropped_attrs, dropped_events, dropped_links = dropped
     if dropped_attrs:
@@ -366,7 +490,7 @@ def build_record(  # noqa: PLR0917 - positional on purpose: called per span, ~0.
     if dropped_links:
         attrs[sc.CHAINSIGHT_DROPPED_LINKS_COUNT] = dropped_links
 
-    return SpanRecord(
+    return _new_record(
         project=ctx.project,
         trace_id=trace_id,
         span_id=span_id,

@@ -154,14 +154,6 @@ class _Walk:
             scope=scope or None,
         )
 
-    def check_times(self, start: int, end: int) -> None:
-        if start < self.min_ns:
-            raise _SpanRejected(TIMESTAMP_TOO_OLD)
-        if start > self.max_ns or end > self.max_ns:
-            raise _SpanRejected(TIMESTAMP_IN_FUTURE)
-        if end < start:
-            raise _SpanRejected(NEGATIVE_DURATION)
-
     def result(self) -> DecodeResult:
         total = sum(self.rejected.values())
         message = None
@@ -169,6 +161,17 @@ class _Walk:
             parts = [f"{n} {_REASON_TEXT[reason]}" for reason, n in self.rejected.most_common()]
             message = f"{total} span(s) rejected: " + "; ".join(parts)
         return DecodeResult(self.records, total, message, dict(self.rejected))
+
+
+def _time_reason(start: int, end: int, min_ns: int, max_ns: int) -> str | None:
+    """Why a span's times are refused, or None when they are plausible."""
+    if start < min_ns:
+        return TIMESTAMP_TOO_OLD
+    if start > max_ns or end > max_ns:
+        return TIMESTAMP_IN_FUTURE
+    if end < start:
+        return NEGATIVE_DURATION
+    return None
 
 
 def _first_str(attrs: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
@@ -236,18 +239,18 @@ def _pb_attrs(w: _Walk, kvs: Any, cap: int) -> tuple[dict[str, Any], int]:
     """Attributes as a dict, first ``cap`` in wire order; returns (dict, number dropped)."""
     n = len(kvs)
     attrs: dict[str, Any] = {}
-    # Inlined scalar cases: this loop is most of the decode cost (~0.4 µs per attribute).
+    str_fast = w.str_fast
+    # Most of the decode cost (~0.5 µs per attribute, mostly upb wrapper objects). Strings
+    # are most attributes: reading string_value first skips WhichOneof for them (-1.3 µs
+    # per span); an empty string falls through to WhichOneof, which tells "" from unset.
     for kv in islice(kvs, cap) if n > cap else kvs:
         v = kv.value
-        which = v.WhichOneof("value")
-        if which == "string_value":
-            s = v.string_value
-            attrs[kv.key] = s if len(s) <= w.str_fast else w.cap_str(s)
-        elif which == "int_value":
-            attrs[kv.key] = v.int_value
+        s = v.string_value
+        if s:
+            attrs[kv.key] = s if len(s) <= str_fast else w.cap_str(s)
         else:
             attrs[kv.key] = _pb_value(w, v, 0)
-    return attrs, max(n - cap, 0)
+    return attrs, n - cap if n > cap else 0
 
 
 def _decode_protobuf(body: bytes, w: _Walk) -> None:
@@ -255,57 +258,64 @@ def _decode_protobuf(body: bytes, w: _Walk) -> None:
         request = ExportTraceServiceRequest.FromString(body)
     except _ProtoDecodeError as exc:
         raise DecodeError(f"invalid OTLP protobuf body: {exc}") from exc
+    limits = w.limits
     total = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
-    if total > w.limits.max_spans:
+    if total > limits.max_spans:
         raise DecodeError(
-            f"{total} spans in one request exceed the limit of {w.limits.max_spans}; "
+            f"{total} spans in one request exceed the limit of {limits.max_spans}; "
             "send smaller batches"
         )
-    limits = w.limits
     records = w.records
+    rejected = w.rejected
     pricebook = w.pricebook
     max_attrs = limits.max_attributes_per_span
+    max_events = limits.max_events_per_span
+    max_links = limits.max_links_per_span
+    min_ns = w.min_ns
+    max_ns = w.max_ns
     for rs in request.resource_spans:
         w.budget = limits.max_nested_items
-        resource_attrs, _ = _pb_attrs(w, rs.resource.attributes, limits.max_attributes_per_span)
+        resource_attrs, _ = _pb_attrs(w, rs.resource.attributes, max_attrs)
         for ss in rs.scope_spans:
             ctx = w.context(resource_attrs, ss.scope.name)
             for span in ss.spans:
-                try:
-                    trace_id = span.trace_id
-                    if len(trace_id) != 16 or trace_id == _ZERO_TRACE:
-                        raise _SpanRejected(INVALID_TRACE_ID)
-                    span_id = span.span_id
-                    if len(span_id) != 8 or span_id == _ZERO_SPAN:
-                        raise _SpanRejected(INVALID_SPAN_ID)
-                    parent = span.parent_span_id
-                    if parent and len(parent) != 8:
-                        raise _SpanRejected(INVALID_PARENT_ID)
-                    start = span.start_time_unix_nano
-                    end = span.end_time_unix_nano
-                    w.check_times(start, end)
-                except _SpanRejected as rejected:
-                    w.rejected[rejected.reason] += 1
+                trace_id = span.trace_id
+                if len(trace_id) != 16 or trace_id == _ZERO_TRACE:
+                    rejected[INVALID_TRACE_ID] += 1
+                    continue
+                span_id = span.span_id
+                if len(span_id) != 8 or span_id == _ZERO_SPAN:
+                    rejected[INVALID_SPAN_ID] += 1
+                    continue
+                parent = span.parent_span_id
+                if parent and len(parent) != 8:
+                    rejected[INVALID_PARENT_ID] += 1
+                    continue
+                start = span.start_time_unix_nano
+                end = span.end_time_unix_nano
+                reason = _time_reason(start, end, min_ns, max_ns)
+                if reason is not None:
+                    rejected[reason] += 1
                     continue
                 w.budget = limits.max_nested_items
                 attrs, dropped_attrs = _pb_attrs(w, span.attributes, max_attrs)
                 dropped_attrs += span.dropped_attributes_count
                 events: list[Event] = []
                 dropped_events = span.dropped_events_count
-                if span.events:
-                    for ev in span.events[: limits.max_events_per_span]:
+                pb_events = span.events
+                if pb_events:
+                    for ev in pb_events[:max_events]:
                         ev_attrs, _ = _pb_attrs(w, ev.attributes, max_attrs)
                         events.append((ev.name, ev.time_unix_nano, ev_attrs))
-                    dropped_events += max(len(span.events) - limits.max_events_per_span, 0)
+                    dropped_events += max(len(pb_events) - max_events, 0)
                 links: list[Link] = []
                 dropped_links = span.dropped_links_count
-                if span.links:
-                    for link in span.links[: limits.max_links_per_span]:
-                        link_attrs, _ = _pb_attrs(
-                            w, link.attributes, limits.max_attributes_per_span
-                        )
+                pb_links = span.links
+                if pb_links:
+                    for link in pb_links[:max_links]:
+                        link_attrs, _ = _pb_attrs(w, link.attributes, max_attrs)
                         links.append((link.trace_id.hex(), link.span_id.hex(), link_attrs))
-                    dropped_links += max(len(span.links) - limits.max_links_per_span, 0)
+                    dropped_links += max(len(pb_links) - max_links, 0)
                 status = span.status
                 records.append(
                     build_record(
@@ -323,11 +333,7 @@ def _decode_protobuf(body: bytes, w: _Walk) -> None:
                         events,
                         links,
                         pricebook,
-                        (
-                            dropped_attrs + span.dropped_attributes_count,
-                            dropped_events,
-                            dropped_links,
-                        ),
+                        (dropped_attrs, dropped_events, dropped_links),
                     )
                 )
 
@@ -504,7 +510,9 @@ def _json_span(w: _Walk, ctx: ResourceContext, s: Any) -> SpanRecord:
                 raise _SpanRejected(INVALID_PARENT_ID)
     start = _json_int(_get(s, "startTimeUnixNano", "start_time_unix_nano"))
     end = _json_int(_get(s, "endTimeUnixNano", "end_time_unix_nano"))
-    w.check_times(start, end)
+    reason = _time_reason(start, end, w.min_ns, w.max_ns)
+    if reason is not None:
+        raise _SpanRejected(reason)
     w.budget = limits.max_nested_items
     attrs, dropped_attrs = _json_attrs(w, s.get("attributes"), limits.max_attributes_per_span)
     dropped_attrs += _json_int(_get(s, "droppedAttributesCount", "dropped_attributes_count"))
