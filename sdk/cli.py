@@ -19,6 +19,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "keys": "chainsight.collector.cli:keys",
     "dashboard": "chainsight.dashboard.cli:dashboard",
     "up": "chainsight.dashboard.cli:up",
+    "alerts": "chainsight.collector.alerting.cli:alerts",
 }
 
 

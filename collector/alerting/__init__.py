@@ -1,0 +1,1 @@
+"""chainsight.collector.alerting package."""

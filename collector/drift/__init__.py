@@ -1,0 +1,1 @@
+"""chainsight.collector.drift package."""
