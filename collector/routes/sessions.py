@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from chainsight.storage.model import SessionSummary, TracePage
+from fastapi import APIRouter, Query
+
+from chainsight.storage.model import SessionSummary, TraceFilter, TracePage
 
 from ..errors import NotFound
-from .params import Filter, Limit, Offset, StoreDep
+from .params import Caller, Filter, Limit, Offset, StoreDep
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 
@@ -21,11 +23,16 @@ def list_sessions(
 
 
 @router.get("/sessions/{session_id}", response_model=TracePage)
-def get_session(session_id: str, store: StoreDep, filter: Filter, limit: Limit = 1000) -> TracePage:
+def get_session(
+    session_id: str,
+    caller: Caller,
+    store: StoreDep,
+    project: Annotated[str | None, Query()] = None,
+    limit: Limit = 1000,
+) -> TracePage:
     """The session's traces in start order (ascending)."""
-    page = store.list_traces(
-        filter.model_copy(update={"session_id": session_id}), sort="start_asc", limit=limit
-    )
+    filter = TraceFilter(project=caller.scope(project), session_id=session_id)
+    page = store.list_traces(filter, sort="start_asc", limit=limit)
     if not page.items:
         raise NotFound(f"session {session_id} not found")
     return page

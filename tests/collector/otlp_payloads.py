@@ -140,3 +140,37 @@ def export_response(
     else:
         reply.ParseFromString(content)
     return reply
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field (wire type 2)."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def nested_array_request(depth: int, *, project: str = "test") -> tuple[bytes, bytes]:
+    """A protobuf request whose one span carries an array nested ``depth`` levels deep —
+    deeper than the protobuf library will build, so the wire bytes are written by hand.
+    Returns (body, trace id)."""
+    value = common_pb2.AnyValue(string_value="leaf").SerializeToString()
+    for _ in range(depth):
+        value = _field(5, _field(1, value))  # AnyValue.array_value -> ArrayValue.values
+    attribute = _field(1, b"app.deep") + _field(2, value)  # KeyValue{key, value}
+    base = span(name="deep")
+    span_bytes = base.SerializeToString() + _field(9, attribute)  # Span.attributes
+    template = request([], project=project).resource_spans[0]
+    scope = trace_pb2.ScopeSpans(scope=template.scope_spans[0].scope).SerializeToString()
+    resource = trace_pb2.ResourceSpans(resource=template.resource).SerializeToString()
+    body = _field(1, resource + _field(2, scope + _field(2, span_bytes)))
+    return body, base.trace_id
