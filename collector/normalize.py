@@ -15,77 +15,22 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import MISSING, dataclass, fields
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from chainsight import semconv as sc
 from chainsight.storage.model import SpanRecord, SpanStatus
 
 from .pricing import PriceBook, canonical_provider
+from .records import dumps, new_record
 
-__all__ = ["Event", "Link", "ResourceContext", "build_record", "dumps"]
+__all__ = ["Event", "Link", "ResourceContext", "build_record"]
 
 Event = tuple[str, int, dict[str, Any]]
 """(name, time_unix_nano, attributes) of one span event."""
 Link = tuple[str, str, dict[str, Any]]
 """(trace_id hex, span_id hex, attributes) of one span link."""
-
-_JSON_ENCODER: Final = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
-)
-# The C encoder built once: JSONEncoder.encode rebuilds it on every call, which costs
-# ~0.5 µs of the ~1.7 µs a small attributes object takes (benchmarks/bench_decode.py).
-_C_ENCODE: Final = (
-    c_make_encoder(None, None, encode_basestring, None, ":", ",", False, False, False)
-    if c_make_encoder is not None
-    else None
-)
-
-
-def dumps(value: object) -> str:
-    """Compact JSON, non-ASCII kept; values are finite by construction (the decoder maps NaN)."""
-    if _C_ENCODE is not None and type(value) in (dict, list):
-        return "".join(_C_ENCODE(value, 0))
-    return _JSON_ENCODER.encode(value)
-
-
-def _record_factory() -> Callable[..., SpanRecord]:
-    """A keyword-only constructor for the frozen ``SpanRecord`` that fills its slots directly.
-
-    A frozen dataclass's ``__init__`` sets each of its ~45 fields through
-    ``object.__setattr__``: 5.0 µs per record, against 3.0 µs here (measured with
-    benchmarks/bench_decode.py's spans). Generated from ``dataclasses.fields`` the way
-    ``dataclasses`` itself builds ``__init__``, so a field added later (with a default)
-    is filled too; ``tests/collector/test_normalize.py`` checks it equals the real constructor.
-    """
-    params = []
-    lines = []
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": SpanRecord}
-    for f in fields(SpanRecord):
-        namespace[f"_set_{f.name}"] = getattr(SpanRecord, f.name).__set__
-        if f.default is not MISSING:
-            namespace[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        elif f.default_factory is not MISSING:
-            namespace[f"_factory_{f.name}"] = f.default_factory
-            params.append(f"{f.name}=None")
-            lines.append(f"    if {f.name} is None: {f.name} = _factory_{f.name}()")
-        else:
-            params.append(f.name)
-        lines.append(f"    _set_{f.name}(r, {f.name})")
-    source = (
-        f"def new_record(*, {', '.join(params)}):\n    r = _new(_cls)\n"
-        + "\n".join(lines)
-        + "\n    return r\n"
-    )
-    exec(source, namespace)
-    factory: Callable[..., SpanRecord] = namespace["new_record"]
-    return factory
-
-
-_new_record: Final = _record_factory()
 
 _STATUS: Final[tuple[SpanStatus, SpanStatus, SpanStatus]] = ("unset", "ok", "error")
 _OTEL_KINDS: Final = ("internal", "internal", "server", "client", "producer", "consumer")
@@ -490,46 +435,46 @@ def build_record(  # noqa: PLR0917 - positional on purpose: called per span, ~0.
     if dropped_links:
         attrs[sc.CHAINSIGHT_DROPPED_LINKS_COUNT] = dropped_links
 
-    return _new_record(
-        project=ctx.project,
-        trace_id=trace_id,
-        span_id=span_id,
-        parent_span_id=parent_span_id,
-        name=name,
-        kind=kind,
-        service=ctx.service,
-        start_ns=start_ns,
-        end_ns=end_ns,
-        duration_ms=(end_ns - start_ns) / 1e6,
-        status=_STATUS[status_code] if 0 <= status_code <= 2 else "unset",
-        status_message=status_message or None,
-        otel_kind=_OTEL_KINDS[otel_kind] if 0 <= otel_kind <= 5 else "internal",
-        operation=operation,
-        provider=provider,
-        request_model=request_model,
-        response_model=response_model,
-        model=model,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cached_tokens=cached_tokens,
-        cache_write_tokens=cache_write_tokens,
-        reasoning_tokens=reasoning_tokens,
-        total_tokens=total_tokens,
-        usage_estimated=usage_estimated,
-        cost=cost,
-        price_id=price_id,
-        ttft_ms=ttft_ms,
-        tpot_ms=tpot_ms,
-        finish_reason=finish_reason,
-        error_type=error_type,
-        session_id=session_id,
-        user_id=user_id,
-        tags=tags,
-        input=input_value,
-        output=output_value,
-        attributes=dumps(attrs) if attrs else "{}",
-        events=_event_json(events) if events else "[]",
-        links=_link_json(links) if links else "[]",
-        resource=ctx.resource_json,
-        scope=ctx.scope,
+    return new_record(  # positional, in records.RECORD_FIELDS order
+        ctx.project,
+        trace_id,
+        span_id,
+        parent_span_id,
+        name,
+        kind,
+        ctx.service,
+        start_ns,
+        end_ns,
+        (end_ns - start_ns) / 1e6,
+        _STATUS[status_code] if 0 <= status_code <= 2 else "unset",
+        status_message or None,
+        _OTEL_KINDS[otel_kind] if 0 <= otel_kind <= 5 else "internal",
+        operation,
+        provider,
+        request_model,
+        response_model,
+        model,
+        input_tokens,
+        output_tokens,
+        cached_tokens,
+        cache_write_tokens,
+        reasoning_tokens,
+        total_tokens,
+        usage_estimated,
+        cost,
+        price_id,
+        ttft_ms,
+        tpot_ms,
+        finish_reason,
+        error_type,
+        session_id,
+        user_id,
+        tags,
+        input_value,
+        output_value,
+        dumps(attrs) if attrs else "{}",
+        _event_json(events) if events else "[]",
+        _link_json(links) if links else "[]",
+        ctx.resource_json,
+        ctx.scope,
     )
