@@ -161,7 +161,13 @@ GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tok
 """Output tokens spent on reasoning (a subset of output tokens)."""
 LLM_TOKEN_COUNT_REASONING: Final = "llm.token_count.completion_details.reasoning"
 """OpenInference alias of reasoning tokens."""
-REASONING_TOKENS_ALIASES: Final = (GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, LLM_TOKEN_COUNT_REASONING)
+GEN_AI_USAGE_REASONING_OPENLLMETRY: Final = "gen_ai.usage.reasoning_tokens"
+"""OpenLLMetry alias of reasoning tokens."""
+REASONING_TOKENS_ALIASES: Final = (
+    GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    LLM_TOKEN_COUNT_REASONING,
+    GEN_AI_USAGE_REASONING_OPENLLMETRY,
+)
 """Attributes holding reasoning tokens, in order of preference."""
 
 LLM_TOKEN_COUNT_TOTAL: Final = "llm.token_count.total"
@@ -288,3 +294,7 @@ CHAINSIGHT_DROPPED_EVENTS_COUNT: Final = "chainsight.dropped_events_count"
 """Events dropped by the sender or over the collector's per-span cap."""
 CHAINSIGHT_DROPPED_LINKS_COUNT: Final = "chainsight.dropped_links_count"
 """Links dropped by the sender or over the collector's per-span cap."""
+
+# --- Code location (OTel general conventions) --------------------------------------------------
+CODE_FUNCTION_NAME: Final = "code.function.name"
+"""Qualified name of the decorated function (kept when an LLM span is renamed to its model)."""
