@@ -17,7 +17,7 @@ from chainsight.dashboard import notices, state
 from chainsight.dashboard.client import CollectorError
 from chainsight.dashboard.data import Connection, fetch_projects
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent / "views"
 ALL_PROJECTS = "(all projects)"
 REFRESH_CHOICES: dict[str, int | None] = {"off": None, "10s": 10, "30s": 30, "1m": 60, "5m": 300}
 

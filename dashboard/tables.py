@@ -13,7 +13,7 @@ import streamlit as st
 
 from chainsight.storage.model import TraceSummary
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent / "views"
 TRACE_PAGE = PAGES_DIR / "trace_detail.py"
 STATUS_MARK = {"error": "✖ error", "ok": "✔ ok", "unset": "· unset"}
 

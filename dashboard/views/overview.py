@@ -88,7 +88,7 @@ def render() -> None:
             value = charts.measure(now, name)
             before = charts.measure(prev, name) if prev is not None else None
             col.metric(
-                label if name != "requests" else f"{scope.capitalize()}",
+                label if name != "requests" else ("LLM calls" if kind == "llm" else "Spans"),
                 fmt(value),
                 delta=_delta(value, before),
                 delta_color="inverse" if worse_up else "normal",

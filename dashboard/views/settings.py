@@ -104,7 +104,8 @@ def _keys(conn: data.Connection) -> None:
     if not data.fetch_status(conn).auth:
         st.info(
             "Auth is off: the collector runs open on loopback, so there are no keys to "
-            "manage. Start it with `chainsight serve --auth` to require per-project keys."
+            "manage. `chainsight keys create --project NAME` creates the first key; from "
+            "then on every request needs one (give it to the dashboard with `--api-key`)."
         )
         return
     keys = data.fetch_keys(conn)
