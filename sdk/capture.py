@@ -1,0 +1,274 @@
+"""Turn arbitrary Python values into capped, scrubbed JSON text for span attributes.
+
+Capture never raises and never consumes what it is given: iterators and generators are shown
+by ``repr``, not iterated. Supported shapes: JSON scalars, mappings, lists/tuples/sets, pydantic
+models (``model_dump``), dataclasses, bytes, numpy arrays and scalars (duck-typed, numpy is not
+imported), enums, dates, and anything else through a capped ``repr``. Cycles become
+``"<cycle>"``, nesting beyond :data:`MAX_DEPTH` becomes ``"<max depth>"``.
+
+Each encoded value is capped at ``max_bytes`` UTF-8 bytes (``Config.max_value_bytes``, default
+16 KiB). A cut value ends with :data:`TRUNCATION_MARKER` so a reader can see it is incomplete.
+Walking stops early once the budget is spent, so a list of ten million items costs about as
+much as one of a thousand.
+
+Order of privacy steps: secret scrubbing (:mod:`chainsight.scrubbing`) during the walk, then
+the user's ``redact(path, value)`` hook on the walked value, then encoding and the cap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .scrubbing import Scrubber
+
+JSON_MIME = "application/json"
+"""OpenInference mime type of JSON content."""
+TEXT_MIME = "text/plain"
+"""OpenInference mime type of plain-text content."""
+
+MAX_DEPTH = 16
+"""Nesting depth shown before ``"<max depth>"``."""
+MAX_ITEMS = 1000
+"""Items shown per container before a ``"<N more items>"`` note."""
+MAX_ARRAY_ITEMS = 256
+"""Elements of a numpy array listed before it is summarised by shape and dtype."""
+TRUNCATION_MARKER = "...[truncated by chainsight: {size} chars]"
+"""Appended to a value cut at the cap; ``size`` is the length of the full value in characters."""
+
+Redactor = Callable[[str, object], object]
+
+_MARKER_ROOM = len(TRUNCATION_MARKER) + 8
+_MARKER_SIZE = re.compile(r"\.\.\.\[truncated by chainsight: (\d+) chars\]$")
+
+
+class _Walker:
+    """One walk over one value: a byte budget, the scrubber and the cycle guard."""
+
+    __slots__ = ("budget", "scrubber", "seen")
+
+    def __init__(self, budget: int, scrubber: Scrubber | None) -> None:
+        self.budget = budget
+        self.scrubber = scrubber
+        self.seen: set[int] = set()
+
+    def string(self, text: str) -> str:
+        size = len(text)
+        if size > self.budget:
+            # Cut before scrubbing: regexes over megabytes would cost milliseconds.
+            text = text[: max(self.budget - _MARKER_ROOM, 0)]
+        self.budget -= len(text) + 2
+        if self.scrubber is not None:
+            text = self.scrubber.value(text)
+        return text if size == len(text) else text + TRUNCATION_MARKER.format(size=size)
+
+    def walk(self, value: Any, depth: int) -> Any:
+        kind = type(value)
+        if value is None or kind is bool or kind is int:
+            self.budget -= 6
+            return value
+        if kind is str:
+            return self.string(value)
+        if kind is float:
+            self.budget -= 12
+            return value if math.isfinite(value) else repr(value)
+        if depth >= MAX_DEPTH:
+            return "<max depth>"
+        if isinstance(value, Mapping):
+            return self._mapping(value, depth)
+        if isinstance(value, list | tuple | set | frozenset):
+            return self._sequence(value, depth)
+        return self._other(value, depth)
+
+    def _enter(self, value: object) -> bool:
+        ident = id(value)
+        if ident in self.seen:
+            return False
+        self.seen.add(ident)
+        return True
+
+    def _mapping(self, value: Mapping[Any, Any], depth: int) -> Any:
+        if not self._enter(value):
+            return "<cycle>"
+        out: dict[str, Any] = {}
+        try:
+            for index, (key, item) in enumerate(value.items()):
+                if self.budget <= 0 or index >= MAX_ITEMS:
+                    out["<truncated>"] = f"<{len(value) - index} more keys>"
+                    break
+                name = key if type(key) is str else str(key)
+                self.budget -= len(name) + 4
+                hidden = self.scrubber.key_replacement(name) if self.scrubber else None
+                out[name] = hidden if hidden is not None else self.walk(item, depth + 1)
+        finally:
+            self.seen.discard(id(value))
+        return out
+
+    def _sequence(self, value: Any, depth: int) -> Any:
+        if not self._enter(value):
+            return "<cycle>"
+        items = value
+        if isinstance(value, set | frozenset):
+            items = _ordered(value)
+        out: list[Any] = []
+        try:
+            for index, item in enumerate(items):
+                if self.budget <= 0 or index >= MAX_ITEMS:
+                    out.append(f"<{len(value) - index} more items>")
+                    break
+                out.append(self.walk(item, depth + 1))
+                self.budget -= 1
+        finally:
+            self.seen.discard(id(value))
+        return out
+
+    def _other(self, value: Any, depth: int) -> Any:
+        if isinstance(value, bytes | bytearray | memoryview):
+            return self._bytes(bytes(value[: max(self.budget, 0) + 1]), len(value))
+        if isinstance(value, enum.Enum):
+            return self.walk(value.value, depth + 1)
+        if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+            return value.isoformat()
+        if isinstance(value, int | float | str):  # subclasses (IntEnum handled above)
+            return self.walk(_builtin(value), depth)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            if not self._enter(value):
+                return "<cycle>"
+            try:
+                fields = {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
+                return self._mapping(fields, depth)
+            finally:
+                self.seen.discard(id(value))
+        dump = getattr(value, "model_dump", None)
+        if callable(dump) and not isinstance(value, type):
+            if not self._enter(value):
+                return "<cycle>"
+            try:
+                return self.walk(dump(), depth + 1)
+            finally:
+                self.seen.discard(id(value))
+        if hasattr(value, "dtype") and hasattr(value, "tolist"):
+            return self._array(value, depth)
+        return self.string(_repr(value, self.budget))
+
+    def _bytes(self, head: bytes, size: int) -> str:
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError:
+            self.budget -= 24
+            return f"<{size} bytes>"
+        return self.string(text if size <= len(head) else f"{text}...<{size} bytes>")
+
+    def _array(self, value: Any, depth: int) -> Any:
+        size = getattr(value, "size", 1)
+        shape = getattr(value, "shape", ())
+        if not shape:  # numpy scalar or 0-d array
+            item = value.item() if hasattr(value, "item") else value.tolist()
+            return self.walk(item, depth + 1)
+        if size <= MAX_ARRAY_ITEMS:
+            return self.walk(value.tolist(), depth + 1)
+        head = value.reshape(-1)[:16].tolist() if hasattr(value, "reshape") else []
+        return {
+            "<ndarray>": {"shape": list(shape), "dtype": str(value.dtype)},
+            "head": self.walk(head, depth + 1),
+        }
+
+
+def _builtin(value: int | float | str) -> int | float | str:
+    for base in (bool, int, float, str):
+        if isinstance(value, base):
+            return base(value)
+    return str(value)
+
+
+def _ordered(items: set[Any] | frozenset[Any]) -> list[Any]:
+    """Sets in a stable order so the same set always encodes the same way."""
+    try:
+        return sorted(items)
+    except TypeError:
+        return sorted(items, key=repr)
+
+
+def _repr(value: object, budget: int) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a user __repr__ may raise anything; capture never does
+        return f"<unrepresentable {type(value).__qualname__}>"
+    return text[: max(budget, 0) + 64]
+
+
+def _fallback(value: object) -> str:
+    """``json.dumps`` default for what a redact hook returned."""
+    return _repr(value, 1 << 16)
+
+
+def cap(text: str, max_bytes: int) -> str:
+    """``text`` cut to ``max_bytes`` UTF-8 bytes, ending with the truncation marker."""
+    if len(text) * 4 <= max_bytes:  # fast path: cannot exceed even if every char is 4 bytes
+        return text
+    raw = text.encode("utf-8")
+    if len(raw) <= max_bytes:
+        return text
+    already = _MARKER_SIZE.search(text)
+    marker = TRUNCATION_MARKER.format(size=already.group(1) if already else len(text))
+    keep = max(max_bytes - len(marker.encode("utf-8")), 0)
+    return raw[:keep].decode("utf-8", errors="ignore") + marker
+
+
+def walk(value: object, *, max_bytes: int, scrubber: Scrubber | None) -> Any:
+    """``value`` as JSON-safe Python data (scrubbed, bounded), the input of the redact hook."""
+    return _Walker(max_bytes, scrubber).walk(value, 0)
+
+
+def encode(
+    value: object,
+    *,
+    path: str,
+    max_bytes: int,
+    scrubber: Scrubber | None,
+    redact: Redactor | None,
+) -> tuple[str, str]:
+    """``(text, mime type)`` for one captured value: a string stays text, the rest is JSON.
+
+    Raises only if the ``redact`` hook raises (the caller records that as an internal error
+    and drops the value rather than export it unredacted).
+    """
+    data = _Walker(max_bytes, scrubber).walk(value, 0)
+    if redact is not None:
+        data = redact(path, data)
+    if type(data) is str:
+        return cap(data, max_bytes), TEXT_MIME
+    return cap(_dumps(data), max_bytes), JSON_MIME
+
+
+def encode_arguments(
+    arguments: Mapping[str, object],
+    *,
+    max_bytes: int,
+    scrubber: Scrubber | None,
+    redact: Redactor | None,
+) -> str:
+    """The bound arguments of a call as one JSON object (keys scrubbed like any mapping).
+
+    The redact hook sees each argument as ``input.<name>``.
+    """
+    walker = _Walker(max_bytes, scrubber)
+    out: dict[str, Any] = {}
+    for name, value in arguments.items():
+        hidden = scrubber.key_replacement(name) if scrubber is not None else None
+        item = hidden if hidden is not None else walker.walk(value, 1)
+        out[name] = redact(f"input.{name}", item) if redact is not None else item
+    return cap(_dumps(out), max_bytes)
+
+
+def _dumps(data: object) -> str:
+    try:
+        return json.dumps(data, ensure_ascii=False, default=_fallback)
+    except ValueError:  # a cycle or NaN introduced by a redact hook
+        return json.dumps(_fallback(data))

@@ -1,0 +1,116 @@
+"""Secret scrubbing for captured content, applied before anything leaves the process.
+
+Two kinds of match (REFERENCE.md §7; the word list is Logfire's):
+
+* **Keys.** A mapping key or parameter name matching :data:`DEFAULT_KEY_PATTERNS` (or an
+  ``extra_scrub_patterns`` regex) has its whole value replaced by ``[scrubbed: <match>]``.
+* **Values.** Inside string values only the secret-looking *fragment* is replaced: an
+  assignment of a sensitive word (``password=hunter2``, ``"api_key": "sk-…"``), an HTTP
+  ``Bearer``/``Basic`` credential, a well-known token shape (OpenAI/Anthropic ``sk-`` keys,
+  JWTs, AWS access key ids, GitHub tokens), or any ``extra_scrub_patterns`` match. Replacing the
+  whole string on a bare word would wipe every prompt that mentions "session" or "password",
+  which for an LLM tracer means losing the content people came to see.
+
+The user's ``redact`` hook runs after scrubbing (see :mod:`chainsight.capture`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+DEFAULT_KEY_PATTERNS: tuple[str, ...] = (
+    "password",
+    "passwd",
+    "mysql_pwd",
+    "secret",
+    r"auth(?!ors?\b)",
+    "credential",
+    r"private[._ -]?key",
+    r"api[._ -]?key",
+    "session",
+    "cookie",
+    r"social[._ -]?security",
+    r"credit[._ -]?card",
+    r"(?:\b|_)csrf(?:\b|_)",
+    r"(?:\b|_)xsrf(?:\b|_)",
+    r"(?:\b|_)jwt(?:\b|_)",
+    r"(?:\b|_)ssn(?:\b|_)",
+)
+"""Key patterns (case-insensitive, searched anywhere in the key), Logfire's default list."""
+
+_SENSITIVE_WORD = (
+    r"password|passwd|secret|api[._ -]?key|private[._ -]?key|access[._ -]?token"
+    r"|auth[._ -]?token|refresh[._ -]?token|client[._ -]?secret|credential|cookie|csrf|xsrf|jwt"
+)
+ASSIGNMENT_PATTERN = rf"""({_SENSITIVE_WORD})(["']?\s*[:=]\s*["']?)[^\s"',;&}}]+"""
+"""``password=hunter2``, ``api_key: abc``, ``"client_secret": "abc"``: the word and the
+separator are kept, the value is replaced."""
+DEFAULT_VALUE_PATTERNS: tuple[str, ...] = (
+    r"(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}",
+    r"(?<=Basic )[A-Za-z0-9+/=]{8,}",
+    r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}",
+    r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+",
+    r"\bAKIA[0-9A-Z]{16}\b",
+    r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",
+)
+"""Secret-looking fragments replaced inside string values."""
+
+VALUE_REPLACEMENT = "[scrubbed]"
+"""What a secret fragment inside a string becomes."""
+
+
+class Scrubber:
+    """Compiled key and value patterns for one configuration."""
+
+    __slots__ = ("_assignment", "_key", "_value")
+
+    def __init__(self, extra_patterns: tuple[str, ...] = ()) -> None:
+        self._key = re.compile("|".join((*DEFAULT_KEY_PATTERNS, *extra_patterns)), re.IGNORECASE)
+        self._assignment = re.compile(ASSIGNMENT_PATTERN, re.IGNORECASE)
+        self._value = re.compile(
+            "|".join(f"(?:{p})" for p in (*DEFAULT_VALUE_PATTERNS, *extra_patterns)),
+            re.IGNORECASE,
+        )
+
+    def key_replacement(self, key: str) -> str | None:
+        """``[scrubbed: <match>]`` when ``key`` names a secret, else None."""
+        match = self._key.search(key)
+        if match is None:
+            return None
+        return f"[scrubbed: {match.group(0).lower()!r}]"
+
+    def value(self, text: str) -> str:
+        """``text`` with every secret-looking fragment replaced."""
+        text = self._assignment.sub(_ASSIGNMENT_REPLACEMENT, text)
+        return self._value.sub(VALUE_REPLACEMENT, text)
+
+
+_ASSIGNMENT_REPLACEMENT = r"\1\2" + VALUE_REPLACEMENT
+
+
+class _ScrubberCache:
+    """One-slot cache: configurations change only on ``init()``."""
+
+    __slots__ = ("key", "scrubber")
+
+    def __init__(self) -> None:
+        self.key: tuple[str, ...] | None = None
+        self.scrubber: Scrubber | None = None
+
+    def get(self, config: Any) -> Scrubber | None:
+        if not getattr(config, "scrub", True):
+            return None
+        extra = tuple(getattr(config, "extra_scrub_patterns", ()))
+        if self.scrubber is None or self.key != extra:
+            self.scrubber = Scrubber(extra)
+            self.key = extra
+        return self.scrubber
+
+
+_CACHE = _ScrubberCache()
+
+
+def scrubber_for(config: Any) -> Scrubber | None:
+    """The compiled scrubber for ``config`` (None when ``config.scrub`` is false)."""
+    return _CACHE.get(config)

@@ -1,0 +1,541 @@
+"""The span handle users touch (``chainsight.span``, ``current_span``) and its lifecycle.
+
+A :class:`Step` holds what is known before any call: name, kind, the static attributes and
+the capture switches. ``Step.start()`` opens one OTel span per call, already carrying those
+attributes, the ``chainsight.context()`` attributes and the captured input, so the sampler
+sees them and no per-attribute lock is taken. The returned :class:`Span` is a context manager
+that makes the span current (OTel context, so third-party instrumentation nests under it),
+records an exception as status ERROR plus an ``exception`` event, and always ends the span
+unless a stream wrapper took it over (see :mod:`chainsight.streaming`).
+
+Our own failures never reach the app: they go to ``RUNTIME.record_internal_error`` (logged
+once; re-raised when ``RUNTIME.raise_internal_errors`` is set, as tests do) and the call
+continues without a span (:class:`NoopSpan`) or without the failed attribute.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+
+from . import capture, semconv
+from ._runtime import RUNTIME
+from .context import current_attributes
+from .llm_response import LLMFacts, Usage, read_response
+from .scrubbing import scrubber_for
+from .streaming import wrap_stream
+
+OPERATION_BY_KIND = {
+    "llm": "chat",
+    "embedding": "embeddings",
+    "tool": "execute_tool",
+    "agent": "invoke_agent",
+    "retriever": "retrieval",
+}
+"""``gen_ai.operation.name`` written for each step kind (GenAI conventions' operation list)."""
+
+_PRIMITIVES = (str, bool, int, float)
+
+_HANDLE: contextvars.ContextVar[Span | None] = contextvars.ContextVar(
+    "chainsight_span", default=None
+)
+
+
+class Step:
+    """Static facts of one traced step, decided once (at decoration or ``span()`` time)."""
+
+    __slots__ = (
+        "attributes",
+        "binder",
+        "capture_input",
+        "capture_output",
+        "is_llm",
+        "kind",
+        "name",
+        "operation",
+        "rename",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        *,
+        named: bool,
+        capture_input: bool = True,
+        capture_output: bool = True,
+        model: str | None = None,
+        provider: str | None = None,
+        operation: str | None = None,
+        attributes: Mapping[str, object] | None = None,
+        function: str | None = None,
+    ) -> None:
+        if kind not in semconv.SPAN_KINDS:
+            raise ValueError(f"kind={kind!r} is not one of {', '.join(semconv.SPAN_KINDS)}")
+        self.name = name
+        self.kind = kind
+        self.is_llm = kind == "llm"
+        # "{operation} {model}" (GenAI span name convention) only when the user gave no name.
+        self.rename = self.is_llm and not named
+        self.operation = operation or OPERATION_BY_KIND.get(kind)
+        self.capture_input = capture_input
+        self.capture_output = capture_output
+        self.binder: Binder | None = None
+        static: dict[str, Any] = {
+            semconv.CHAINSIGHT_SPAN_KIND: kind,
+            semconv.OPENINFERENCE_SPAN_KIND: kind.upper(),
+        }
+        if self.operation is not None:
+            static[semconv.GEN_AI_OPERATION_NAME] = self.operation
+        if kind == "tool":
+            static[semconv.GEN_AI_TOOL_NAME] = name
+        elif kind == "agent":
+            static[semconv.GEN_AI_AGENT_NAME] = name
+        if model is not None:
+            static[semconv.GEN_AI_REQUEST_MODEL] = model
+        if provider is not None:
+            static[semconv.GEN_AI_PROVIDER_NAME] = provider
+        if function is not None and self.rename:
+            static[semconv.CODE_FUNCTION_NAME] = function
+        for key, value in (attributes or {}).items():
+            static[key] = value if isinstance(value, _PRIMITIVES) else str(value)
+        self.attributes = static
+
+    def start_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Span:
+        """Open the span of one call, capturing its bound arguments when enabled."""
+        binder = self.binder
+        if binder is None or not RUNTIME.config.capture_inputs:
+            return self.start(None)
+        try:
+            arguments = binder.bind(args, kwargs)
+        except Exception as exc:
+            RUNTIME.record_internal_error(exc)
+            arguments = None
+        return self.start(arguments)
+
+    def start(self, arguments: Mapping[str, object] | None) -> Span:
+        """Open the OTel span (not yet current); a :class:`NoopSpan` if that fails."""
+        try:
+            attributes = self.attributes
+            scoped = current_attributes()
+            if scoped is not None or arguments is not None:
+                attributes = {**attributes, **scoped} if scoped is not None else dict(attributes)
+                if arguments is not None:
+                    config = RUNTIME.config
+                    if config.capture_inputs:
+                        attributes[semconv.INPUT_VALUE] = capture.encode_arguments(
+                            arguments,
+                            max_bytes=config.max_value_bytes,
+                            scrubber=scrubber_for(config),
+                            redact=getattr(config, "redact", None),
+                        )
+                        attributes[semconv.INPUT_MIME_TYPE] = capture.JSON_MIME
+            otel = RUNTIME.tracer.start_span(self.name, attributes=attributes)
+            return Span(otel, self)
+        except Exception as exc:
+            RUNTIME.record_internal_error(exc)
+            return NOOP_SPAN
+
+
+class Binder:
+    """Maps a call's positional and keyword arguments to parameter names, without ``inspect``.
+
+    Built once per decorated function from its signature; ``self``/``cls`` are dropped,
+    extra positionals go under the ``*args`` name, extra keywords are kept flat.
+    """
+
+    __slots__ = ("drop", "names", "varargs")
+
+    def __init__(self, names: tuple[str, ...], varargs: str | None, drop: str | None) -> None:
+        self.names = names
+        self.varargs = varargs
+        self.drop = drop
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        names = self.names
+        bound = dict(zip(names, args, strict=False))
+        if self.varargs is not None and len(args) > len(names):
+            bound[self.varargs] = args[len(names) :]
+        if kwargs:
+            bound.update(kwargs)
+        if self.drop is not None:
+            bound.pop(self.drop, None)
+        return bound
+
+
+class Span:
+    """A live step. Use it as a context manager, or reach it with ``current_span()``.
+
+    >>> import chainsight
+    >>> with chainsight.span("rerank", kind="reranker") as s:
+    ...     s.set_attribute("top_k", 5)
+    """
+
+    __slots__ = (
+        "_handle_token",
+        "_model",
+        "_operation",
+        "_otel",
+        "_otel_token",
+        "_output_set",
+        "_output_tokens",
+        "_step",
+        "_stream",
+        "_usage_set",
+    )
+
+    def __init__(self, otel: trace.Span, step: Step | None) -> None:
+        self._otel = otel
+        self._step = step
+        self._otel_token: object = None
+        self._handle_token: contextvars.Token[Span | None] | None = None
+        self._usage_set = False
+        self._output_set = False
+        self._output_tokens: int | None = None
+        self._stream = False
+        self._model: str | None = None
+        self._operation: str | None = None
+
+    # --- public API --------------------------------------------------------------------------
+    @property
+    def otel_span(self) -> trace.Span:
+        """The underlying OpenTelemetry span."""
+        return self._otel
+
+    def is_recording(self) -> bool:
+        """False for the no-op span (disabled SDK, unsampled trace, internal failure)."""
+        return self._otel.is_recording()
+
+    def set_attribute(self, key: str, value: object) -> None:
+        """Set one attribute; non-primitive values are captured as scrubbed, capped JSON."""
+        try:
+            if isinstance(value, _PRIMITIVES):
+                self._otel.set_attribute(key, value)
+            elif _is_primitive_sequence(value):
+                self._otel.set_attribute(key, list(value))  # type: ignore[call-overload]
+            else:
+                config = RUNTIME.config
+                text, _ = capture.encode(
+                    value,
+                    path=key,
+                    max_bytes=config.max_value_bytes,
+                    scrubber=scrubber_for(config),
+                    redact=getattr(config, "redact", None),
+                )
+                self._otel.set_attribute(key, text)
+        except Exception as exc:
+            RUNTIME.record_internal_error(exc)
+
+    def set_model(
+        self, model: str, provider: str | None = None, *, response_model: str | None = None
+    ) -> None:
+        """Record the requested model (and provider, and the model that answered if known).
+
+        >>> import chainsight
+        >>> chainsight.current_span().set_model("gpt-4o-mini", provider="openai")
+        """
+        self._model = model
+        attributes: dict[str, str] = {semconv.GEN_AI_REQUEST_MODEL: model}
+        if provider is not None:
+            attributes[semconv.GEN_AI_PROVIDER_NAME] = provider
+        if response_model is not None:
+            attributes[semconv.GEN_AI_RESPONSE_MODEL] = response_model
+        self._otel.set_attributes(attributes)
+
+    def set_usage(
+        self,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        *,
+        cached_tokens: int | None = None,
+        cache_write_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
+    ) -> None:
+        """Record token usage; it wins over anything read from a response or stream.
+
+        ``input_tokens`` includes ``cached_tokens``; ``output_tokens`` includes
+        ``reasoning_tokens`` (GenAI conventions).
+
+        >>> import chainsight
+        >>> chainsight.current_span().set_usage(input_tokens=812, output_tokens=95)
+        """
+        self._usage_set = True
+        self._write_usage(
+            Usage(input_tokens, output_tokens, cached_tokens, cache_write_tokens, reasoning_tokens)
+        )
+
+    def set_input(self, value: object) -> None:
+        """Record the step's input (replacing the captured arguments), subject to capture."""
+        self._content(value, semconv.INPUT_VALUE, semconv.INPUT_MIME_TYPE, "input")
+
+    def set_output(self, value: object) -> None:
+        """Record the step's output; the decorator then keeps it instead of the return value."""
+        self._output_set = True
+        self._content(value, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, "output")
+
+    def record_exception(self, exc: BaseException) -> None:
+        """Record ``exc`` (type, message, stack trace) and mark the span ERROR."""
+        otel = self._otel
+        otel.record_exception(exc)
+        otel.set_attribute(semconv.ERROR_TYPE, _qualified(type(exc)))
+        otel.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> Span:
+        self._attach()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if isinstance(exc, Exception):
+                self.record_exception(exc)
+        except Exception as internal:
+            RUNTIME.record_internal_error(internal)
+        finally:
+            self._detach()
+            if not self._stream:
+                self._end()
+
+    def _attach(self) -> None:
+        self._otel_token = otel_context.attach(trace.set_span_in_context(self._otel))
+        self._handle_token = _HANDLE.set(self)
+
+    def _detach(self) -> None:
+        if self._handle_token is not None:
+            # ValueError: exited in another context than entered (e.g. another task).
+            with contextlib.suppress(ValueError):
+                _HANDLE.reset(self._handle_token)
+            self._handle_token = None
+        if self._otel_token is not None:
+            otel_context.detach(self._otel_token)  # type: ignore[arg-type]
+            self._otel_token = None
+
+    def _end(self, end_time: int | None = None) -> None:
+        step = self._step
+        try:
+            if step is not None and step.rename and self._model is not None:
+                self._otel.update_name(f"{self._operation or step.operation} {self._model}")
+        except Exception as exc:
+            RUNTIME.record_internal_error(exc)
+        finally:
+            self._otel.end(end_time)
+
+    def _result(self, value: Any) -> Any:
+        """Record what the step returned; an LLM step's stream is wrapped to keep the span."""
+        step = self._step
+        if step is None:
+            return value
+        try:
+            if step.is_llm:
+                stream = wrap_stream(value, self)
+                if stream is not None:
+                    self._stream = True
+                    return stream
+                facts = read_response(value)
+                if facts is not None:
+                    self._apply(facts)
+            if step.capture_output and not self._output_set:
+                self._content(value, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, "output")
+        except Exception as exc:
+            RUNTIME.record_internal_error(exc)
+        return value
+
+    def _apply(self, facts: LLMFacts) -> None:
+        """Write what a response or stream said, never overriding explicit values."""
+        attributes: dict[str, Any] = {}
+        if facts.provider is not None:
+            attributes[semconv.GEN_AI_PROVIDER_NAME] = facts.provider
+        if facts.operation is not None and self._step is not None and self._step.is_llm:
+            self._operation = facts.operation
+            attributes[semconv.GEN_AI_OPERATION_NAME] = facts.operation
+        if facts.model is not None:
+            attributes[semconv.GEN_AI_RESPONSE_MODEL] = facts.model
+            if self._model is None:
+                self._model = facts.model
+                attributes[semconv.GEN_AI_REQUEST_MODEL] = facts.model
+        if facts.response_id is not None:
+            attributes[semconv.GEN_AI_RESPONSE_ID] = facts.response_id
+        if facts.finish_reasons:
+            attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = facts.finish_reasons
+        if not self._otel.is_recording():
+            return
+        self._otel.set_attributes(attributes)
+        if not self._usage_set and not facts.usage.empty():
+            self._write_usage(facts.usage)
+
+    def _write_usage(self, usage: Usage) -> None:
+        if usage.output_tokens is not None:
+            self._output_tokens = usage.output_tokens
+        attributes: dict[str, int] = {}
+        for key, value in (
+            (semconv.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
+            (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
+            (semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cached_tokens),
+            (semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_write_tokens),
+            (semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens),
+        ):
+            if value is not None:
+                attributes[key] = value
+        self._otel.set_attributes(attributes)
+
+    def _content(self, value: object, key: str, mime_key: str, path: str) -> None:
+        """Capture ``value`` under ``key`` if the config and the step allow it."""
+        config = RUNTIME.config
+        step = self._step
+        if path == "input":
+            allowed = config.capture_inputs and (step is None or step.capture_input)
+        else:
+            allowed = config.capture_outputs and (step is None or step.capture_output)
+        if not allowed or not self._otel.is_recording():
+            return
+        try:
+            text, mime = capture.encode(
+                value,
+                path=path,
+                max_bytes=config.max_value_bytes,
+                scrubber=scrubber_for(config),
+                redact=getattr(config, "redact", None),
+            )
+        except Exception as exc:  # a broken redact hook: drop the value, never leak it
+            RUNTIME.record_internal_error(exc)
+            return
+        self._otel.set_attributes({key: text, mime_key: mime})
+
+
+class NoopSpan(Span):
+    """Stands in when the SDK is disabled or failed: every method does nothing."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(trace.INVALID_SPAN, None)
+
+    def set_attribute(self, key: str, value: object) -> None:
+        """No-op."""
+
+    def set_model(
+        self, model: str, provider: str | None = None, *, response_model: str | None = None
+    ) -> None:
+        """No-op."""
+
+    def set_usage(
+        self,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        *,
+        cached_tokens: int | None = None,
+        cache_write_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
+    ) -> None:
+        """No-op."""
+
+    def set_input(self, value: object) -> None:
+        """No-op."""
+
+    def set_output(self, value: object) -> None:
+        """No-op."""
+
+    def record_exception(self, exc: BaseException) -> None:
+        """No-op."""
+
+    def __enter__(self) -> Span:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def _attach(self) -> None:
+        pass
+
+    def _detach(self) -> None:
+        pass
+
+    def _end(self, end_time: int | None = None) -> None:
+        pass
+
+    def _result(self, value: Any) -> Any:
+        return value
+
+
+NOOP_SPAN = NoopSpan()
+"""The shared no-op span."""
+
+
+def span(
+    name: str,
+    *,
+    kind: str = "chain",
+    model: str | None = None,
+    provider: str | None = None,
+    operation: str | None = None,
+    capture_output: bool = True,
+    attributes: Mapping[str, object] | None = None,
+) -> Span:
+    """A span for a block of code, with the same features as the decorators.
+
+    Use it in a ``with`` statement; the block's exception marks it ERROR and propagates.
+
+    >>> import chainsight
+    >>> with chainsight.span("rerank", kind="reranker") as s:
+    ...     s.set_input({"query": "refund policy", "k": 5})
+    ...     s.set_output(["doc-3", "doc-1"])
+    """
+    if RUNTIME.disabled:
+        return NOOP_SPAN
+    step = Step(
+        name,
+        kind,
+        named=True,
+        capture_output=capture_output,
+        model=model,
+        provider=provider,
+        operation=operation,
+        attributes=attributes,
+    )
+    return step.start(None)
+
+
+def current_span() -> Span:
+    """The innermost active span (ours or a third-party OTel span), or a no-op span.
+
+    >>> import chainsight
+    >>> chainsight.current_span().set_attribute("retrieved", 3)
+    """
+    if RUNTIME.disabled:
+        return NOOP_SPAN
+    otel = trace.get_current_span()
+    handle = _HANDLE.get()
+    if handle is not None and handle._otel is otel:
+        return handle
+    if otel.is_recording():
+        return Span(otel, None)
+    return NOOP_SPAN
+
+
+def _qualified(cls: type) -> str:
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def _is_primitive_sequence(value: object) -> bool:
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes) or not value:
+        return False
+    first = type(value[0])
+    return first in _PRIMITIVES and all(type(v) is first for v in value)
