@@ -1,0 +1,338 @@
+"""Sustained OTLP ingest with ack-after-commit: spans/s, request p50/p99, all acked stored.
+
+Starts ``python -m chainsight serve`` as a subprocess on 127.0.0.1 over a fresh data dir,
+runs N client threads posting 512-span protobuf requests of realistic LLM traces (64
+traces x 8 spans: chain root, retriever, embedding, two LLM calls with messages and
+usage, a tool, a reranker, a guardrail) for a bounded duration, then checks through the
+API that every acknowledged span is stored. Bodies are serialized once; each request
+gets fresh trace ids by replacing one 8-byte sentinel shared by all its trace ids, so
+the clients spend microseconds, not milliseconds, per request.
+
+    .venv/bin/python benchmarks/bench_ingest.py --clients 8 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.resource.v1 import resource_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from chainsight import semconv
+
+SENTINEL = b"\xa5\x5a\xc3\x3c\x96\x69\x0f\xf0"
+TRACES_PER_REQUEST = 64
+SPANS_PER_TRACE = 8
+MS = 1_000_000
+MODELS = ["gpt-4o-mini", "gpt-4o", "claude-sonnet-4", "gemini-2.5-flash", "deepseek-chat"]
+
+
+def _kv(key: str, value: Any) -> common_pb2.KeyValue:
+    if isinstance(value, bool):
+        any_value = common_pb2.AnyValue(bool_value=value)
+    elif isinstance(value, int):
+        any_value = common_pb2.AnyValue(int_value=value)
+    elif isinstance(value, float):
+        any_value = common_pb2.AnyValue(double_value=value)
+    elif isinstance(value, list):
+        any_value = common_pb2.AnyValue(
+            array_value=common_pb2.ArrayValue(
+                values=[common_pb2.AnyValue(string_value=v) for v in value]
+            )
+        )
+    else:
+        any_value = common_pb2.AnyValue(string_value=str(value))
+    return common_pb2.KeyValue(key=key, value=any_value)
+
+
+def _span(
+    *,
+    trace_id: bytes,
+    span_id: bytes,
+    parent: bytes,
+    name: str,
+    start: int,
+    dur_ms: float,
+    attrs: dict[str, Any],
+) -> trace_pb2.Span:
+    return trace_pb2.Span(
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent,
+        name=name,
+        kind=trace_pb2.Span.SPAN_KIND_INTERNAL,
+        start_time_unix_nano=start,
+        end_time_unix_nano=start + int(dur_ms * MS),
+        attributes=[_kv(k, v) for k, v in attrs.items()],
+        status=trace_pb2.Status(code=trace_pb2.Status.STATUS_CODE_OK),
+    )
+
+
+def _trace(rng: random.Random, index: int, now_ns: int) -> list[trace_pb2.Span]:
+    trace_id = SENTINEL + index.to_bytes(8, "big")
+    ids = [rng.randbytes(8) for _ in range(SPANS_PER_TRACE)]
+    start = now_ns - rng.randrange(60_000) * MS
+    question = " ".join(
+        rng.choice(["refund", "order", "shipping", "invoice", "account", "late"]) for _ in range(30)
+    )
+    session = {
+        semconv.SESSION_ID: f"s-{rng.randrange(500)}",
+        semconv.USER_ID: f"u-{rng.randrange(200)}",
+    }
+    model = rng.choice(MODELS)
+    messages = json.dumps(
+        [
+            {"role": "system", "content": "You are a support bot."},
+            {"role": "user", "content": question},
+        ]
+    )
+
+    def llm(tokens_in: int, tokens_out: int) -> dict[str, Any]:
+        return {
+            semconv.CHAINSIGHT_SPAN_KIND: "llm",
+            semconv.GEN_AI_OPERATION_NAME: "chat",
+            semconv.GEN_AI_PROVIDER_NAME: "openai",
+            semconv.GEN_AI_REQUEST_MODEL: model,
+            semconv.GEN_AI_RESPONSE_MODEL: model,
+            semconv.GEN_AI_USAGE_INPUT_TOKENS: tokens_in,
+            semconv.GEN_AI_USAGE_OUTPUT_TOKENS: tokens_out,
+            semconv.INPUT_VALUE: messages,
+            semconv.OUTPUT_VALUE: "Your refund was processed on Monday; it takes 5 days. " * 4,
+            semconv.GEN_AI_REQUEST_TEMPERATURE: 0.2,
+            semconv.GEN_AI_RESPONSE_FINISH_REASONS: ["stop"],
+            **session,
+        }
+
+    root = _span(
+        trace_id=trace_id,
+        span_id=ids[0],
+        parent=b"",
+        name="support-handler",
+        start=start,
+        dur_ms=2400,
+        attrs={
+            semconv.CHAINSIGHT_SPAN_KIND: "chain",
+            semconv.INPUT_VALUE: question,
+            semconv.TAG_TAGS: ["prod", "v2"],
+            **session,
+        },
+    )
+    kids = [
+        ("retrieve docs", "retriever", 120, {semconv.INPUT_VALUE: question}),
+        ("embed query", "embedding", 40, {}),
+        (f"chat {model}", None, 900, llm(1800, 120)),
+        ("lookup_order", "tool", 60, {semconv.INPUT_VALUE: '{"order_id": 1234}'}),
+        (f"chat {model}", None, 1100, llm(2300, 260)),
+        ("rerank", "reranker", 30, {}),
+        ("moderation", "guardrail", 20, {}),
+    ]
+    spans = [root]
+    offset = 1
+    for i, (name, kind, dur, extra) in enumerate(kids, start=1):
+        attrs = extra if kind is None else {semconv.CHAINSIGHT_SPAN_KIND: kind, **extra, **session}
+        spans.append(
+            _span(
+                trace_id=trace_id,
+                span_id=ids[i],
+                parent=ids[0],
+                name=name,
+                start=start + offset * MS,
+                dur_ms=dur,
+                attrs=attrs,
+            )
+        )
+        offset += int(dur) + 1
+    return spans
+
+
+def build_body(seed: int) -> bytes:
+    """One 512-span request whose trace ids all start with SENTINEL."""
+    rng = random.Random(seed)
+    now = time.time_ns()
+    spans = [s for i in range(TRACES_PER_REQUEST) for s in _trace(rng, i, now)]
+    resource = resource_pb2.Resource(
+        attributes=[
+            _kv(semconv.SERVICE_NAME, "support-bot"),
+            _kv(semconv.CHAINSIGHT_PROJECT, "bench"),
+        ]
+    )
+    request = trace_service_pb2.ExportTraceServiceRequest(
+        resource_spans=[
+            trace_pb2.ResourceSpans(
+                resource=resource,
+                scope_spans=[
+                    trace_pb2.ScopeSpans(
+                        scope=common_pb2.InstrumentationScope(name="bench"), spans=spans
+                    )
+                ],
+            )
+        ]
+    )
+    body = request.SerializeToString()
+    if body.count(SENTINEL) != TRACES_PER_REQUEST * SPANS_PER_TRACE:
+        raise RuntimeError("sentinel collides with other bytes; change the seed")
+    return body
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("collector exited during startup")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError("collector did not start")
+
+
+def get_json(port: int, path: str) -> Any:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", path)
+    return json.loads(conn.getresponse().read())
+
+
+class Client(threading.Thread):
+    """Posts requests until the deadline; records latency and acked spans."""
+
+    def __init__(self, port: int, body: bytes, deadline: float, worker: int) -> None:
+        super().__init__(daemon=True)
+        self.port, self.body, self.deadline, self.worker = port, body, deadline, worker
+        self.latencies: list[float] = []
+        self.acked_spans = 0
+        self.refused = 0
+        self.errors = 0
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {"content-type": "application/x-protobuf"}
+        n = 0
+        while time.monotonic() < self.deadline:
+            n += 1
+            request_id = (self.worker << 40 | n).to_bytes(8, "big")
+            body = self.body.replace(SENTINEL, request_id)
+            started = time.perf_counter()
+            try:
+                conn.request("POST", "/v1/traces", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except OSError:
+                self.errors += 1
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                continue
+            if response.status == 200:
+                self.latencies.append(time.perf_counter() - started)
+                self.acked_spans += TRACES_PER_REQUEST * SPANS_PER_TRACE
+            elif response.status == 503:
+                self.refused += 1
+                time.sleep(0.05)
+            else:
+                self.errors += 1
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--serve-arg", action="append", default=[], help="extra `serve` flag (repeatable)"
+    )
+    args = parser.parse_args()
+
+    body = build_body(seed=7)
+    with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:
+        port = free_port()
+        cmd = [
+            sys.executable,
+            "-m",
+            "chainsight",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
+        cmd += ["--data-dir", str(Path(tmp) / "data"), "--log-level", "warning", *args.serve_arg]
+        proc = subprocess.Popen(cmd)
+        try:
+            wait_ready(port, proc)
+            warm = [
+                Client(port, body, time.monotonic() + args.warmup, 1000 + i)
+                for i in range(args.clients)
+            ]
+            for c in warm:
+                c.start()
+            for c in warm:
+                c.join()
+            warm_spans = sum(c.acked_spans for c in warm)
+            cpu0 = cpu_seconds(proc.pid)
+            t0 = time.monotonic()
+            clients = [Client(port, body, t0 + args.seconds, i) for i in range(args.clients)]
+            for c in clients:
+                c.start()
+            for c in clients:
+                c.join()
+            elapsed = time.monotonic() - t0
+            cpu = cpu_seconds(proc.pid) - cpu0
+            acked = sum(c.acked_spans for c in clients)
+            latencies = sorted(x for c in clients for x in c.latencies)
+            stored = get_json(port, "/api/v1/status")["spans"]
+            expected = acked + warm_spans
+            result = {
+                "clients": args.clients,
+                "seconds": round(elapsed, 1),
+                "spans_per_request": TRACES_PER_REQUEST * SPANS_PER_TRACE,
+                "request_bytes": len(body),
+                "acked_spans": acked,
+                "spans_per_s": round(acked / elapsed),
+                "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1)
+                if latencies
+                else None,
+                "responses_503": sum(c.refused for c in clients),
+                "errors": sum(c.errors for c in clients),
+                "server_cpu_cores": round(cpu / elapsed, 2),
+                "server_cpu_us_per_span": round(cpu / max(acked, 1) * 1e6, 1),
+                "stored_spans": stored,
+                "all_acked_stored": stored == expected,
+            }
+            print(json.dumps(result, indent=2))
+            return 0 if stored == expected else 1
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(60)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
