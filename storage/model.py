@@ -327,3 +327,118 @@ class WriteResult:
     inserted: int
     duplicates: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Drift (issue 6): samples from storage, reference periods, reports
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DriftSample:
+    """Columns of a uniform random sample of the spans in a window (plain Python lists).
+
+    ``total`` is how many spans matched before sampling; each list in ``columns`` has the
+    same length (at most the sample limit), values ``None`` where the span lacks one.
+    """
+
+    total: int
+    columns: dict[str, list[object]]
+
+    def column(self, name: str) -> list[object]:
+        """One column's values (empty when not requested)."""
+        return self.columns.get(name, [])
+
+    @property
+    def size(self) -> int:
+        """Rows in the sample."""
+        return len(next(iter(self.columns.values()), []))
+
+
+class ReferencePeriod(BaseModel):
+    """A named, saved baseline window (e.g. "launch week") with the filter it applies to."""
+
+    name: str = Field(min_length=1, max_length=200)
+    start: datetime
+    end: datetime
+    project: str | None = None
+    description: str | None = None
+    created_at: datetime | None = None
+
+
+DriftVerdict = Literal["drift", "no_drift", "insufficient_data"]
+FeatureType = Literal["numeric", "categorical", "text", "embedding"]
+
+
+class HistogramBin(BaseModel):
+    """One bin (numeric: ``[lower, upper)``) or category of an overlaid comparison."""
+
+    label: str
+    lower: float | None = None
+    upper: float | None = None
+    baseline: float  # share of the baseline sample in this bin, 0..1
+    current: float  # share of the current sample in this bin, 0..1
+
+
+class TermShift(BaseModel):
+    """A term whose weight in the text centroid grew (delta > 0) or shrank."""
+
+    term: str
+    baseline: float
+    current: float
+    delta: float
+
+
+class FeatureDrift(BaseModel):
+    """One feature's comparison: the statistic used, its value and the verdict."""
+
+    feature: str
+    type: FeatureType
+    statistic: str  # ks | chisquare | wasserstein | jensenshannon | psi | centroid_cosine | ...
+    score: float | None  # the statistic's value (a p-value for ks/chisquare)
+    threshold: float
+    higher_is_drift: bool  # False for p-values: drift when score < threshold
+    verdict: DriftVerdict
+    baseline_count: int
+    current_count: int
+    psi: float | None = None  # PSI beside the chosen statistic, when defined
+    note: str | None = None  # why there is no verdict, or how the threshold was chosen
+    bins: list[HistogramBin] = Field(default_factory=list)
+    terms: list[TermShift] = Field(default_factory=list)
+
+
+class DriftWindow(BaseModel):
+    """A compared window and how many spans it held (and were sampled)."""
+
+    start: datetime
+    end: datetime
+    spans: int
+    sampled: int
+    label: str | None = None  # e.g. "previous" or a reference period's name
+
+
+class DriftReport(BaseModel):
+    """A current window against a baseline: per-feature verdicts and an overall one."""
+
+    baseline: DriftWindow
+    current: DriftWindow
+    features: list[FeatureDrift]
+    drifted: int
+    evaluated: int  # features with a verdict (enough data)
+    share: float | None  # drifted / evaluated
+    share_threshold: float
+    verdict: DriftVerdict
+    message: str
+
+
+class DriftPoint(BaseModel):
+    """One rolling-window score of a feature, for series and alert rules."""
+
+    time: datetime  # end of the current window
+    score: float | None
+    threshold: float
+    verdict: DriftVerdict
+    statistic: str
+    baseline_count: int
+    current_count: int

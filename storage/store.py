@@ -19,9 +19,11 @@ from typing import Protocol, runtime_checkable
 
 from .model import (
     ApiKeyInfo,
+    DriftSample,
     MetricPoint,
     MetricQuery,
     PriceEntry,
+    ReferencePeriod,
     SessionSummary,
     SpanRecord,
     StoredKey,
@@ -75,11 +77,22 @@ class KeyStore(Protocol):
 
 
 @runtime_checkable
+class ReferenceStore(Protocol):
+    """Saved drift reference periods, named per project (``None`` = no project)."""
+
+    def list(self, project: str | None = None) -> builtins.list[ReferencePeriod]: ...
+    def get(self, name: str, project: str | None = None) -> ReferencePeriod | None: ...
+    def put(self, period: ReferencePeriod) -> ReferencePeriod: ...
+    def delete(self, name: str, project: str | None = None) -> bool: ...
+
+
+@runtime_checkable
 class Store(Protocol):
     """A span store. One instance per process; methods are thread-safe."""
 
     prices: PriceStore
     keys: KeyStore
+    references: ReferenceStore
 
     def write_spans(self, spans: Sequence[SpanRecord]) -> WriteResult:
         """Insert spans in one transaction, ignoring (trace_id, span_id) already stored."""
@@ -111,6 +124,21 @@ class Store(Protocol):
 
     def prune(self, older_than: datetime) -> int:
         """Delete traces whose root started before ``older_than``; returns spans deleted."""
+        ...
+
+    def drift_sample(
+        self,
+        filter: TraceFilter,
+        start: datetime,
+        end: datetime,
+        columns: Sequence[str],
+        limit: int,
+        seed: int = 0,
+        kind: str | None = None,
+    ) -> DriftSample:
+        """A uniform sample (at most ``limit`` rows, drawn inside the database) of the spans
+        starting in ``[start, end)`` that match ``filter`` and ``kind``; ``filter.start`` and
+        ``filter.end`` are ignored. Columns: see the backend's whitelist."""
         ...
 
     def stats(self) -> dict[str, int]:

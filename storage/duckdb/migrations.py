@@ -14,7 +14,10 @@ import duckdb
 
 from ..errors import StorageUnavailable
 
-VERSIONS: tuple[tuple[int, str], ...] = ((1, "schema.sql"),)
+VERSIONS: tuple[tuple[int, str], ...] = (
+    (1, "schema.sql"),
+    (2, "schema_v2.sql"),
+)
 """(version, file in this package), ascending."""
 
 CURRENT_VERSION = VERSIONS[-1][0]

@@ -18,6 +18,7 @@ import duckdb
 
 from ..errors import StorageError, StorageUnavailable
 from ..model import (
+    DriftSample,
     MetricPoint,
     MetricQuery,
     SessionSummary,
@@ -29,10 +30,11 @@ from ..model import (
     UserSummary,
     WriteResult,
 )
-from ..store import KeyStore, Pricer, PriceStore
-from . import maintenance, metrics, people, traces, writes
+from ..store import KeyStore, Pricer, PriceStore, ReferenceStore
+from . import drift, maintenance, metrics, people, traces, writes
 from .catalog import KeyTable, PriceTable
 from .migrations import migrate
+from .timestamps import to_ns
 
 MEMORY = ":memory:"
 
@@ -57,6 +59,7 @@ class DuckDBStore:
         # Typed as the protocols: a protocol attribute is invariant.
         self.prices: PriceStore = PriceTable(self)
         self.keys: KeyStore = KeyTable(self)
+        self.references: ReferenceStore = drift.ReferenceTable(self)
 
     @classmethod
     def open(cls, path: str | Path) -> DuckDBStore:
@@ -177,6 +180,22 @@ class DuckDBStore:
         """Delete traces whose first span started before ``older_than``; returns spans deleted."""
         with self.writing() as con:
             return maintenance.prune(con, older_than)
+
+    def drift_sample(
+        self,
+        filter: TraceFilter,
+        start: datetime,
+        end: datetime,
+        columns: Sequence[str],
+        limit: int,
+        seed: int = 0,
+        kind: str | None = None,
+    ) -> DriftSample:
+        """A reservoir sample of a window's spans; see ``drift.drift_sample``."""
+        with self.reading() as con:
+            return drift.drift_sample(
+                con, filter, to_ns(start), to_ns(end), columns, limit, seed, kind
+            )
 
     def stats(self) -> dict[str, int]:
         """``spans``, ``traces`` and ``bytes`` (database file plus WAL)."""
