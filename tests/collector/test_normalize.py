@@ -119,7 +119,7 @@ def _span(
 
 @pytest.mark.parametrize("convention", CONVENTIONS)
 def test_every_convention_yields_the_same_call(convention: str, book: PriceBook) -> None:
-    """Model, provider, tokens, kind, finish reason, cost, TTFT and TPOT agree across conventions."""
+    """Model, provider, tokens, kind, finish reason, cost, TTFT, TPOT agree across conventions."""
     record = _fixture(convention, book)
     assert {k: getattr(record, k) for k in SAME_CALL} == SAME_CALL
 
