@@ -80,11 +80,15 @@ class _Walker:
             return value if math.isfinite(value) else repr(value)
         if depth >= MAX_DEPTH:
             return "<max depth>"
-        if isinstance(value, Mapping):
-            return self._mapping(value, depth)
-        if isinstance(value, list | tuple | set | frozenset):
-            return self._sequence(value, depth)
-        return self._other(value, depth)
+        try:
+            if isinstance(value, Mapping):
+                return self._mapping(value, depth)
+            if isinstance(value, list | tuple | set | frozenset):
+                return self._sequence(value, depth)
+            return self._other(value, depth)
+        except Exception:  # user code ran (model_dump, a property, __lt__): show the type
+            self.budget -= 32
+            return f"<unserializable {type(value).__qualname__}>"
 
     def _enter(self, value: object) -> bool:
         ident = id(value)

@@ -128,20 +128,28 @@ class Step:
             if scoped is not None or arguments is not None:
                 attributes = {**attributes, **scoped} if scoped is not None else dict(attributes)
                 if arguments is not None:
-                    config = RUNTIME.config
-                    if config.capture_inputs:
-                        attributes[semconv.INPUT_VALUE] = capture.encode_arguments(
-                            arguments,
-                            max_bytes=config.max_value_bytes,
-                            scrubber=scrubber_for(config),
-                            redact=getattr(config, "redact", None),
-                        )
-                        attributes[semconv.INPUT_MIME_TYPE] = capture.JSON_MIME
+                    _capture_arguments(arguments, attributes)
             otel = RUNTIME.tracer.start_span(self.name, attributes=attributes)
             return Span(otel, self)
         except Exception as exc:
             RUNTIME.record_internal_error(exc)
             return NOOP_SPAN
+
+
+def _capture_arguments(arguments: Mapping[str, object], attributes: dict[str, Any]) -> None:
+    """Add ``input.value`` for a call's arguments; on failure (a broken redact hook) skip it."""
+    config = RUNTIME.config
+    try:
+        attributes[semconv.INPUT_VALUE] = capture.encode_arguments(
+            arguments,
+            max_bytes=config.max_value_bytes,
+            scrubber=scrubber_for(config),
+            redact=getattr(config, "redact", None),
+        )
+    except Exception as exc:
+        RUNTIME.record_internal_error(exc)
+        return
+    attributes[semconv.INPUT_MIME_TYPE] = capture.JSON_MIME
 
 
 class Binder:
