@@ -35,7 +35,17 @@ _QUANTILES = "[0.5, 0.9, 0.95, 0.99]"
 
 
 def _pct(col: str) -> str:
-    return f"quantile_cont({col}, {_QUANTILES}), avg({col}), max({col})"
+    # One holistic aggregate per GROUP BY, joined back: with all three quantile lists in one
+    # parallel GROUP BY, combining the per-thread states cost 346 ms for 10k groups at 1M
+    # spans; split, 55 ms (docs/storage.md, "metrics").
+    return (
+        f"(SELECT bk, grp, quantile_cont({col}, {_QUANTILES}) AS q, avg({col}) AS m,"
+        f" max({col}) AS x FROM base GROUP BY bk, grp)"
+    )
+
+
+def _same(alias: str) -> str:
+    return f"{alias}.bk IS NOT DISTINCT FROM agg.bk AND {alias}.grp IS NOT DISTINCT FROM agg.grp"
 
 
 def metric_points(con: duckdb.DuckDBPyConnection, q: MetricQuery) -> list[MetricPoint]:
@@ -64,22 +74,32 @@ def metric_points(con: duckdb.DuckDBPyConnection, q: MetricQuery) -> list[Metric
         conds.append("s.kind = ?")
         params.append(q.kind)
     sql = f"""
-    SELECT bucket, grp, count(*), count(*) FILTER (WHERE status = 'error'),
-           {_pct("duration_ms")}, {_pct("ttft_ms")}, {_pct("tpot_ms")},
-           coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),
-           coalesce(sum(coalesce(total_tokens,
-                                 coalesce(input_tokens, 0) + coalesce(output_tokens, 0))), 0),
-           sum(output_tokens) FILTER (WHERE output_tokens > 0)
-               / nullif(sum(duration_ms) FILTER (WHERE output_tokens > 0) / 1000.0, 0),
-           sum(cost),
-           count(*) FILTER (WHERE model IS NOT NULL AND cost IS NULL)
-    FROM (
-        SELECT {bucket} AS bucket, {group} AS grp, s.status, s.duration_ms, s.ttft_ms,
+    WITH base AS MATERIALIZED (
+        SELECT {bucket} AS bk, {group} AS grp, s.status, s.duration_ms, s.ttft_ms,
                s.tpot_ms, s.input_tokens, s.output_tokens, s.total_tokens, s.cost, s.model
         FROM spans s WHERE {" AND ".join(conds)}
+    ),
+    agg AS (
+        SELECT bk, grp, count(*) AS n, count(*) FILTER (WHERE status = 'error') AS errors,
+               coalesce(sum(input_tokens), 0) AS input_tokens,
+               coalesce(sum(output_tokens), 0) AS output_tokens,
+               coalesce(sum(coalesce(total_tokens,
+                   coalesce(input_tokens, 0) + coalesce(output_tokens, 0))), 0) AS total_tokens,
+               sum(output_tokens) FILTER (WHERE output_tokens > 0)
+                   / nullif(sum(duration_ms) FILTER (WHERE output_tokens > 0) / 1000.0, 0)
+                   AS tokens_per_s,
+               sum(cost) AS cost,
+               count(*) FILTER (WHERE model IS NOT NULL AND cost IS NULL) AS unpriced
+        FROM base GROUP BY bk, grp
     )
-    GROUP BY bucket, grp
-    ORDER BY bucket NULLS FIRST, grp NULLS FIRST
+    SELECT agg.bk, agg.grp, agg.n, agg.errors, l.q, l.m, l.x, t.q, t.m, t.x, p.q, p.m, p.x,
+           agg.input_tokens, agg.output_tokens, agg.total_tokens, agg.tokens_per_s, agg.cost,
+           agg.unpriced
+    FROM agg
+    JOIN {_pct("duration_ms")} l ON {_same("l")}
+    JOIN {_pct("ttft_ms")} t ON {_same("t")}
+    JOIN {_pct("tpot_ms")} p ON {_same("p")}
+    ORDER BY agg.bk NULLS FIRST, agg.grp NULLS FIRST
     """
     return [_point(r) for r in con.execute(sql, params).fetchall()]
 

@@ -9,8 +9,8 @@ for the few traces whose merge made it unknown; commit. Costs are in docs/storag
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -69,6 +69,7 @@ _SPAN_TYPES: dict[str, pa.DataType] = {
 SPAN_COLUMNS: tuple[str, ...] = tuple(_SPAN_TYPES)
 """Column order of ``spans`` (schema.sql) and of ``SpanRecord``."""
 SPAN_SCHEMA = pa.schema(list(_SPAN_TYPES.items()))
+_ROW = operator.attrgetter(*SPAN_COLUMNS)
 
 _COLS = ", ".join(SPAN_COLUMNS)
 
@@ -237,13 +238,13 @@ def records_to_arrow(records: Sequence[SpanRecord]) -> pa.Table:
 
     Sorting each batch by ``start_ns`` keeps row groups time-ordered (schema.sql).
     """
-    columns: dict[str, list[Any]] = {c: [] for c in SPAN_COLUMNS}
-    appenders = [columns[c].append for c in SPAN_COLUMNS]
-    for r in records:
-        for append, col in zip(appenders, SPAN_COLUMNS, strict=True):
-            append(getattr(r, col))
-    table = pa.table(
-        {c: pa.array(columns[c], type=t) for c, t in _SPAN_TYPES.items()}, schema=SPAN_SCHEMA
+    # attrgetter builds each row tuple in C and zip(*) transposes; the pa.array calls that
+    # follow dominate (~60 ms per 10k spans, the largest single cost of a write).
+    rows = list(map(_ROW, records))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in SPAN_COLUMNS]
+    table = pa.Table.from_arrays(
+        [pa.array(col, type=t) for col, t in zip(columns, _SPAN_TYPES.values(), strict=True)],
+        schema=SPAN_SCHEMA,
     )
     return table.sort_by("start_ns")
 
