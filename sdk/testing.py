@@ -63,6 +63,13 @@ class CapturedSpans:
         """Forget the spans captured so far."""
         self.exporter.clear()
 
+    def configure(self, **fields: Any) -> None:
+        """Replace configuration fields for the rest of the test (restored afterwards).
+
+        >>> capture_spans.configure(capture_content=False)  # doctest: +SKIP
+        """
+        RUNTIME.config = dataclasses.replace(RUNTIME.config, **fields)
+
 
 @contextmanager
 def capturing(**config_changes: Any) -> Iterator[CapturedSpans]:

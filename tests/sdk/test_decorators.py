@@ -93,22 +93,22 @@ IDS = ["sync", "async", "generator", "async-generator"]
 
 @pytest.mark.parametrize("func", SHAPES, ids=IDS)
 def test_bare_decorator_returns_the_value_and_records_one_span(
-    spans: CapturedSpans, func: Callable[..., Any]
+    capture_spans: CapturedSpans, func: Callable[..., Any]
 ) -> None:
     """Bare @trace keeps the result and emits one span named by the qualified name."""
     assert run(chainsight.trace(func), 1) == EXPECTED[func]
-    (span,) = spans.spans
+    (span,) = capture_spans.spans
     assert span.name == func.__qualname__
     assert span.attributes[semconv.OPENINFERENCE_SPAN_KIND] == "CHAIN"
 
 
 @pytest.mark.parametrize("func", SHAPES, ids=IDS)
 def test_decorator_with_arguments_uses_its_name_and_kind(
-    spans: CapturedSpans, func: Callable[..., Any]
+    capture_spans: CapturedSpans, func: Callable[..., Any]
 ) -> None:
     """@trace(name=..., kind=...) names the span and sets both kind attributes."""
     assert run(chainsight.trace(name="step", kind="retriever")(func), 1) == EXPECTED[func]
-    span = spans.by_name("step")
+    span = capture_spans.by_name("step")
     assert span.attributes[semconv.CHAINSIGHT_SPAN_KIND] == "retriever"
     assert span.attributes[semconv.OPENINFERENCE_SPAN_KIND] == "RETRIEVER"
     assert span.attributes[semconv.GEN_AI_OPERATION_NAME] == "retrieval"
@@ -131,14 +131,14 @@ def test_signature_name_and_docstring_are_unchanged(func: Callable[..., Any]) ->
 
 @pytest.mark.parametrize("func", FAILING, ids=IDS)
 def test_exception_propagates_untouched_and_marks_the_span_error(
-    spans: CapturedSpans, func: Callable[..., Any]
+    capture_spans: CapturedSpans, func: Callable[..., Any]
 ) -> None:
     """The very exception object reaches the caller; the span is ERROR with the exception."""
     traced = chainsight.trace(name="failing")(func)
     with pytest.raises(Boom, match="bad 7") as info:
         run(traced, 7)
     assert info.value is RAISED[-1]
-    span = spans.by_name("failing")
+    span = capture_spans.by_name("failing")
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes[semconv.ERROR_TYPE].endswith("Boom")
     (event,) = [e for e in span.events if e.name == semconv.EXCEPTION_EVENT]
@@ -147,7 +147,7 @@ def test_exception_propagates_untouched_and_marks_the_span_error(
     assert "raise _boom(x)" in event.attributes[semconv.EXCEPTION_STACKTRACE]
 
 
-def test_the_raised_object_is_the_one_the_function_raised(spans: CapturedSpans) -> None:
+def test_the_raised_object_is_the_one_the_function_raised(capture_spans: CapturedSpans) -> None:
     """Identity, not just type: no wrapping or re-creation of user exceptions."""
     original = Boom("mine")
 
@@ -160,7 +160,7 @@ def test_the_raised_object_is_the_one_the_function_raised(spans: CapturedSpans) 
     assert info.value is original
 
 
-def test_async_exception_is_the_same_object(spans: CapturedSpans) -> None:
+def test_async_exception_is_the_same_object(capture_spans: CapturedSpans) -> None:
     """Async steps re-raise the function's own exception object."""
     original = Boom("mine")
 
@@ -199,30 +199,30 @@ class Service:
         return q.lower()
 
 
-def test_methods_bind_self_and_drop_it_from_the_input(spans: CapturedSpans) -> None:
+def test_methods_bind_self_and_drop_it_from_the_input(capture_spans: CapturedSpans) -> None:
     """A method sees its own self; the captured input has only the real arguments."""
     service = Service()
     assert service.method("hi") == "HI"
     assert service.calls == 1
-    span = spans.by_name("Service.method")
+    span = capture_spans.by_name("Service.method")
     assert span.attributes[semconv.INPUT_VALUE] == '{"q": "hi"}'
 
 
-def test_classmethod_and_staticmethod_are_traced(spans: CapturedSpans) -> None:
+def test_classmethod_and_staticmethod_are_traced(capture_spans: CapturedSpans) -> None:
     """Decorating above @classmethod or below @staticmethod both work."""
     assert Service.klass("x") == "Service:x"
     assert Service().static("ab") == "abab"
-    assert spans.by_name("lookup").attributes[semconv.INPUT_VALUE] == '{"q": "x"}'
-    assert spans.by_name("Service.static").attributes[semconv.OUTPUT_VALUE] == "abab"
+    assert capture_spans.by_name("lookup").attributes[semconv.INPUT_VALUE] == '{"q": "x"}'
+    assert capture_spans.by_name("Service.static").attributes[semconv.OUTPUT_VALUE] == "abab"
 
 
-def test_async_method_is_traced(spans: CapturedSpans) -> None:
+def test_async_method_is_traced(capture_spans: CapturedSpans) -> None:
     """An async method keeps self and its result."""
     assert asyncio.run(Service().amethod("HI")) == "hi"
-    assert spans.names() == ["Service.amethod"]
+    assert capture_spans.names() == ["Service.amethod"]
 
 
-def test_user_kwargs_are_passed_through_untouched(spans: CapturedSpans) -> None:
+def test_user_kwargs_are_passed_through_untouched(capture_spans: CapturedSpans) -> None:
     """Keyword arguments named like our options reach the function unchanged."""
 
     @chainsight.trace(name="options")
@@ -248,21 +248,22 @@ def test_user_kwargs_are_passed_through_untouched(spans: CapturedSpans) -> None:
     ],
 )
 def test_each_decorator_sets_its_kind(
-    spans: CapturedSpans, decorator: chainsight.StepDecorator, kind: str
+    capture_spans: CapturedSpans, decorator: chainsight.StepDecorator, kind: str
 ) -> None:
     """Every kind decorator writes chainsight.span.kind and the upper-case OpenInference kind."""
     decorator(plain)(1)
-    (span,) = spans.spans
+    (span,) = capture_spans.spans
     assert span.attributes[semconv.CHAINSIGHT_SPAN_KIND] == kind
     assert span.attributes[semconv.OPENINFERENCE_SPAN_KIND] == kind.upper()
 
 
-def test_tool_and_agent_name_themselves(spans: CapturedSpans) -> None:
+def test_tool_and_agent_name_themselves(capture_spans: CapturedSpans) -> None:
     """Tools carry gen_ai.tool.name and agents gen_ai.agent.name."""
     chainsight.tool(name="search_orders")(plain)(1)
     chainsight.agent(name="planner")(plain)(1)
-    assert spans.by_name("search_orders").attributes[semconv.GEN_AI_TOOL_NAME] == "search_orders"
-    assert spans.by_name("planner").attributes[semconv.GEN_AI_AGENT_NAME] == "planner"
+    tool = capture_spans.by_name("search_orders")
+    assert tool.attributes[semconv.GEN_AI_TOOL_NAME] == "search_orders"
+    assert capture_spans.by_name("planner").attributes[semconv.GEN_AI_AGENT_NAME] == "planner"
 
 
 def test_unknown_kind_is_rejected_at_decoration() -> None:
@@ -271,25 +272,25 @@ def test_unknown_kind_is_rejected_at_decoration() -> None:
         chainsight.trace(kind="llmm")(plain)
 
 
-def test_static_attributes_are_added(spans: CapturedSpans) -> None:
+def test_static_attributes_are_added(capture_spans: CapturedSpans) -> None:
     """attributes= lands on every span of the step."""
     chainsight.trace(attributes={"team": "search", "version": 3})(plain)(1)
-    (span,) = spans.spans
+    (span,) = capture_spans.spans
     assert (span.attributes["team"], span.attributes["version"]) == ("search", 3)
 
 
 @pytest.mark.parametrize("func", SHAPES, ids=IDS)
 def test_disabled_runtime_makes_no_span_and_captures_nothing(
-    spans: CapturedSpans, func: Callable[..., Any]
+    capture_spans: CapturedSpans, func: Callable[..., Any]
 ) -> None:
     """With RUNTIME.disabled the decorator is a pass-through: same result, no span."""
     traced = chainsight.llm(func)
     RUNTIME.disabled = True
     assert run(traced, 1) == EXPECTED[func]
-    assert spans.spans == []
+    assert capture_spans.spans == []
 
 
-def test_disabled_runtime_never_touches_the_arguments(spans: CapturedSpans) -> None:
+def test_disabled_runtime_never_touches_the_arguments(capture_spans: CapturedSpans) -> None:
     """No capture when disabled: an argument whose repr would explode is never looked at."""
 
     class Untouchable:
@@ -301,16 +302,16 @@ def test_disabled_runtime_never_touches_the_arguments(spans: CapturedSpans) -> N
     assert traced(Untouchable()) == "ok"
 
 
-def test_span_context_manager_records_block_exception(spans: CapturedSpans) -> None:
+def test_span_context_manager_records_block_exception(capture_spans: CapturedSpans) -> None:
     """chainsight.span() marks ERROR and lets the block's exception through."""
     with pytest.raises(Boom), chainsight.span("rerank", kind="reranker"):
         raise Boom("in block")
-    span = spans.by_name("rerank")
+    span = capture_spans.by_name("rerank")
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes[semconv.OPENINFERENCE_SPAN_KIND] == "RERANKER"
 
 
-def test_span_context_manager_sets_input_output_and_attributes(spans: CapturedSpans) -> None:
+def test_span_handle_sets_input_output_and_attributes(capture_spans: CapturedSpans) -> None:
     """The span handle records input, output and attributes of any shape."""
     with chainsight.span("rerank", kind="reranker") as s:
         s.set_input({"query": "refunds", "k": 2})
@@ -318,7 +319,7 @@ def test_span_context_manager_sets_input_output_and_attributes(spans: CapturedSp
         s.set_attribute("top_k", 2)
         s.set_attribute("ids", ["a", "b"])
         s.set_attribute("config", {"model": "bge"})
-    span = spans.by_name("rerank")
+    span = capture_spans.by_name("rerank")
     assert span.attributes[semconv.INPUT_VALUE] == '{"query": "refunds", "k": 2}'
     assert span.attributes[semconv.OUTPUT_VALUE] == '["doc-3", "doc-1"]'
     assert span.attributes[semconv.OUTPUT_MIME_TYPE] == "application/json"
@@ -327,7 +328,7 @@ def test_span_context_manager_sets_input_output_and_attributes(spans: CapturedSp
     assert span.attributes["config"] == '{"model": "bge"}'
 
 
-def test_set_output_wins_over_the_return_value(spans: CapturedSpans) -> None:
+def test_set_output_wins_over_the_return_value(capture_spans: CapturedSpans) -> None:
     """An explicit set_output is kept; the decorator does not overwrite it."""
 
     @chainsight.trace
@@ -336,16 +337,16 @@ def test_set_output_wins_over_the_return_value(spans: CapturedSpans) -> None:
         return "raw"
 
     assert step() == "raw"
-    (span,) = spans.spans
+    (span,) = capture_spans.spans
     assert span.attributes[semconv.OUTPUT_VALUE] == "summary"
     assert span.attributes[semconv.OUTPUT_MIME_TYPE] == "text/plain"
 
 
-def test_current_span_outside_any_span_is_a_noop(spans: CapturedSpans) -> None:
+def test_current_span_outside_any_span_is_a_noop(capture_spans: CapturedSpans) -> None:
     """current_span() with nothing active accepts every call and records nothing."""
     s = chainsight.current_span()
     assert not s.is_recording()
     s.set_usage(input_tokens=1, output_tokens=1)
     s.set_model("m")
     s.set_output("x")
-    assert spans.spans == []
+    assert capture_spans.spans == []

@@ -14,7 +14,7 @@ import chainsight
 from chainsight.testing import CapturedSpans
 
 
-def test_generator_span_ends_on_exhaustion(spans: CapturedSpans) -> None:
+def test_generator_span_ends_on_exhaustion(capture_spans: CapturedSpans) -> None:
     """The span ends when the generator is exhausted, not before."""
 
     @chainsight.trace(name="g")
@@ -24,12 +24,12 @@ def test_generator_span_ends_on_exhaustion(spans: CapturedSpans) -> None:
 
     it = g()
     assert next(it) == 1
-    assert spans.spans == []
+    assert capture_spans.spans == []
     assert list(it) == [2]
-    assert spans.names() == ["g"]
+    assert capture_spans.names() == ["g"]
 
 
-def test_generator_span_ends_on_close(spans: CapturedSpans) -> None:
+def test_generator_span_ends_on_close(capture_spans: CapturedSpans) -> None:
     """close() on a half-consumed generator ends the span and runs the body's finally."""
     cleaned: list[bool] = []
 
@@ -45,11 +45,11 @@ def test_generator_span_ends_on_close(spans: CapturedSpans) -> None:
     next(it)
     it.close()
     assert cleaned == [True]
-    span = spans.by_name("g")
+    span = capture_spans.by_name("g")
     assert span.status.status_code is StatusCode.UNSET
 
 
-def test_generator_span_ends_on_error(spans: CapturedSpans) -> None:
+def test_generator_span_ends_on_error(capture_spans: CapturedSpans) -> None:
     """An exception inside the body ends the span as ERROR and reaches the caller."""
 
     @chainsight.trace(name="g")
@@ -61,10 +61,10 @@ def test_generator_span_ends_on_error(spans: CapturedSpans) -> None:
     next(it)
     with pytest.raises(KeyError):
         next(it)
-    assert spans.by_name("g").status.status_code is StatusCode.ERROR
+    assert capture_spans.by_name("g").status.status_code is StatusCode.ERROR
 
 
-def test_abandoned_generator_ends_its_span_when_collected(spans: CapturedSpans) -> None:
+def test_abandoned_generator_ends_its_span_when_collected(capture_spans: CapturedSpans) -> None:
     """A generator dropped mid-way is closed by Python, and our finally ends the span."""
 
     @chainsight.trace(name="g")
@@ -76,10 +76,10 @@ def test_abandoned_generator_ends_its_span_when_collected(spans: CapturedSpans) 
     next(it)
     del it
     gc.collect()
-    assert spans.names() == ["g"]
+    assert capture_spans.names() == ["g"]
 
 
-def test_span_is_not_current_between_yields(spans: CapturedSpans) -> None:
+def test_span_is_not_current_between_yields(capture_spans: CapturedSpans) -> None:
     """Between yields the caller's current span is its own, never the generator's."""
 
     @chainsight.trace(name="g")
@@ -92,7 +92,7 @@ def test_span_is_not_current_between_yields(spans: CapturedSpans) -> None:
             assert trace.get_current_span() is caller.otel_span
 
 
-def test_children_inside_the_generator_body_nest_under_it(spans: CapturedSpans) -> None:
+def test_children_inside_the_generator_body_nest_under_it(capture_spans: CapturedSpans) -> None:
     """Spans started by the body between yields are children of the generator's span."""
 
     @chainsight.tool(name="child")
@@ -107,13 +107,13 @@ def test_children_inside_the_generator_body_nest_under_it(spans: CapturedSpans) 
         yield 2
 
     list(g())
-    parent = spans.by_name("g").context
+    parent = capture_spans.by_name("g").context
     assert parent is not None
-    children = [s for s in spans.spans if s.name == "child"]
+    children = [s for s in capture_spans.spans if s.name == "child"]
     assert [c.parent.span_id for c in children if c.parent] == [parent.span_id] * 2
 
 
-def test_send_and_throw_reach_the_body(spans: CapturedSpans) -> None:
+def test_send_and_throw_reach_the_body(capture_spans: CapturedSpans) -> None:
     """send() values and throw() exceptions are forwarded to the wrapped generator."""
     received: list[object] = []
 
@@ -131,16 +131,16 @@ def test_send_and_throw_reach_the_body(spans: CapturedSpans) -> None:
     it.throw(ValueError("x"))
     it.close()
     assert received == ["hello", "caught x"]
-    assert spans.names() == ["g"]
+    assert capture_spans.names() == ["g"]
 
 
-def test_generator_return_value_is_kept(spans: CapturedSpans) -> None:
+def test_generator_return_value_is_kept(capture_spans: CapturedSpans) -> None:
     """``return value`` inside a generator still reaches ``yield from`` callers."""
 
     @chainsight.trace(name="g")
     def g() -> Iterator[int]:
         yield 1
-        return 42  # noqa: B901 - the return value is what is tested
+        return 42
 
     def outer() -> Iterator[int]:
         result = yield from g()
@@ -149,7 +149,7 @@ def test_generator_return_value_is_kept(spans: CapturedSpans) -> None:
     assert list(outer()) == [1, 42]
 
 
-def test_async_generator_span_ends_on_exhaustion_and_nests(spans: CapturedSpans) -> None:
+def test_async_generator_span_ends_on_exhaustion_and_nests(capture_spans: CapturedSpans) -> None:
     """Async generators: children nest, the caller is not inside the span between items."""
 
     @chainsight.tool(name="child")
@@ -172,14 +172,14 @@ def test_async_generator_span_ends_on_exhaustion_and_nests(spans: CapturedSpans)
         return out
 
     assert asyncio.run(main()) == [1, 2]
-    parent = spans.by_name("ag").context
+    parent = capture_spans.by_name("ag").context
     assert parent is not None
-    assert [c.parent.span_id for c in spans.spans if c.name == "child" and c.parent] == [
+    assert [c.parent.span_id for c in capture_spans.spans if c.name == "child" and c.parent] == [
         parent.span_id
     ] * 2
 
 
-def test_async_generator_span_ends_on_aclose(spans: CapturedSpans) -> None:
+def test_async_generator_span_ends_on_aclose(capture_spans: CapturedSpans) -> None:
     """aclose() on a half-consumed async generator ends the span and runs its finally."""
     cleaned: list[bool] = []
 
@@ -198,10 +198,10 @@ def test_async_generator_span_ends_on_aclose(spans: CapturedSpans) -> None:
 
     asyncio.run(main())
     assert cleaned == [True]
-    assert spans.names() == ["ag"]
+    assert capture_spans.names() == ["ag"]
 
 
-def test_async_generator_error_marks_error(spans: CapturedSpans) -> None:
+def test_async_generator_error_marks_error(capture_spans: CapturedSpans) -> None:
     """An exception in an async generator body ends the span as ERROR and propagates."""
 
     @chainsight.trace(name="ag")
@@ -215,10 +215,10 @@ def test_async_generator_error_marks_error(spans: CapturedSpans) -> None:
 
     with pytest.raises(KeyError):
         asyncio.run(main())
-    assert spans.by_name("ag").status.status_code is StatusCode.ERROR
+    assert capture_spans.by_name("ag").status.status_code is StatusCode.ERROR
 
 
-def test_async_generator_athrow_is_forwarded(spans: CapturedSpans) -> None:
+def test_async_generator_athrow_is_forwarded(capture_spans: CapturedSpans) -> None:
     """athrow() reaches the body, which may handle it and continue."""
 
     @chainsight.trace(name="ag")
@@ -235,10 +235,10 @@ def test_async_generator_athrow_is_forwarded(spans: CapturedSpans) -> None:
         return got
 
     assert asyncio.run(main()) == ["first", "recovered"]
-    assert spans.names() == ["ag"]
+    assert capture_spans.names() == ["ag"]
 
 
-def test_break_out_of_async_for_ends_the_span_via_loop_finalizer(spans: CapturedSpans) -> None:
+def test_break_out_of_async_for_ends_the_span(capture_spans: CapturedSpans) -> None:
     """An async generator abandoned by ``break`` is finalized by asyncio.run's shutdown."""
 
     @chainsight.trace(name="ag")
@@ -251,4 +251,4 @@ def test_break_out_of_async_for_ends_the_span_via_loop_finalizer(spans: Captured
             break
 
     asyncio.run(main())
-    assert spans.names() == ["ag"]
+    assert capture_spans.names() == ["ag"]

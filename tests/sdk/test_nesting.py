@@ -21,7 +21,7 @@ def span_id(span: ReadableSpan) -> int:
     return span.context.span_id
 
 
-def test_sync_calls_nest(spans: CapturedSpans) -> None:
+def test_sync_calls_nest(capture_spans: CapturedSpans) -> None:
     """A decorated call inside another becomes its child; siblings share the parent."""
 
     @chainsight.retriever
@@ -35,14 +35,14 @@ def test_sync_calls_nest(spans: CapturedSpans) -> None:
         return "a"
 
     answer()
-    root = spans.by_name(answer.__qualname__)
-    children = [s for s in spans.spans if s.name == search.__qualname__]
+    root = capture_spans.by_name(answer.__qualname__)
+    children = [s for s in capture_spans.spans if s.name == search.__qualname__]
     assert len(children) == 2
     assert all(parent_of(c) == span_id(root) for c in children)
     assert root.parent is None
 
 
-def test_nesting_survives_await(spans: CapturedSpans) -> None:
+def test_nesting_survives_await(capture_spans: CapturedSpans) -> None:
     """A child awaited after a suspension still nests under the awaiting step."""
 
     @chainsight.llm(name="call")
@@ -56,10 +56,10 @@ def test_nesting_survives_await(spans: CapturedSpans) -> None:
         return await call()
 
     asyncio.run(agent())
-    assert parent_of(spans.by_name("call")) == span_id(spans.by_name("agent"))
+    assert parent_of(capture_spans.by_name("call")) == span_id(capture_spans.by_name("agent"))
 
 
-def test_nesting_into_create_task_and_gather(spans: CapturedSpans) -> None:
+def test_nesting_into_create_task_and_gather(capture_spans: CapturedSpans) -> None:
     """Tasks copy the context at creation, so spans in them nest under the creator."""
 
     @chainsight.tool(name="fetch")
@@ -74,13 +74,13 @@ def test_nesting_into_create_task_and_gather(spans: CapturedSpans) -> None:
         return [await task, *rest]
 
     assert asyncio.run(fan_out()) == [0, 1, 2]
-    root = span_id(spans.by_name("fan_out"))
-    fetches = [s for s in spans.spans if s.name == "fetch"]
+    root = span_id(capture_spans.by_name("fan_out"))
+    fetches = [s for s in capture_spans.spans if s.name == "fetch"]
     assert len(fetches) == 3
     assert {parent_of(s) for s in fetches} == {root}
 
 
-def test_concurrent_tasks_do_not_leak_into_each_other(spans: CapturedSpans) -> None:
+def test_concurrent_tasks_do_not_leak_into_each_other(capture_spans: CapturedSpans) -> None:
     """Interleaved tasks keep their own parents."""
 
     @chainsight.tool(name="leaf")
@@ -96,14 +96,14 @@ def test_concurrent_tasks_do_not_leak_into_each_other(spans: CapturedSpans) -> N
         await asyncio.gather(branch("a"), branch("b"))
 
     asyncio.run(main())
-    branches = {span_id(s) for s in spans.spans if s.name == branch.__qualname__}
-    leaves = [s for s in spans.spans if s.name == "leaf"]
+    branches = {span_id(s) for s in capture_spans.spans if s.name == branch.__qualname__}
+    leaves = [s for s in capture_spans.spans if s.name == "leaf"]
     assert len(leaves) == 6
     for parent in branches:
         assert sum(parent_of(s) == parent for s in leaves) == 3
 
 
-def test_executor_with_bind_context_nests(spans: CapturedSpans) -> None:
+def test_executor_with_bind_context_nests(capture_spans: CapturedSpans) -> None:
     """bind_context carries the parent into thread-pool workers."""
 
     @chainsight.tool(name="work")
@@ -117,11 +117,11 @@ def test_executor_with_bind_context_nests(spans: CapturedSpans) -> None:
             return list(pool.map(bound, range(4)))
 
     assert batch() == [0, 2, 4, 6]
-    root = span_id(spans.by_name("batch"))
-    assert [parent_of(s) for s in spans.spans if s.name == "work"] == [root] * 4
+    root = span_id(capture_spans.by_name("batch"))
+    assert [parent_of(s) for s in capture_spans.spans if s.name == "work"] == [root] * 4
 
 
-def test_executor_without_bind_context_starts_new_traces(spans: CapturedSpans) -> None:
+def test_executor_without_bind_context_starts_new_traces(capture_spans: CapturedSpans) -> None:
     """Why bind_context exists: plain executor workers see an empty context."""
 
     @chainsight.tool(name="work")
@@ -134,10 +134,10 @@ def test_executor_without_bind_context_starts_new_traces(spans: CapturedSpans) -
             pool.submit(work).result()
 
     batch()
-    assert spans.by_name("work").parent is None
+    assert capture_spans.by_name("work").parent is None
 
 
-def test_run_in_executor_with_bind_context_nests(spans: CapturedSpans) -> None:
+def test_run_in_executor_with_bind_context_nests(capture_spans: CapturedSpans) -> None:
     """loop.run_in_executor also needs bind_context; with it the span nests."""
 
     @chainsight.embedding(name="embed")
@@ -150,12 +150,12 @@ def test_run_in_executor_with_bind_context_nests(spans: CapturedSpans) -> None:
         return await loop.run_in_executor(None, chainsight.bind_context(embed), "abc")
 
     assert asyncio.run(index()) == [3.0]
-    assert parent_of(spans.by_name("embed")) == span_id(spans.by_name("index"))
+    assert parent_of(capture_spans.by_name("embed")) == span_id(capture_spans.by_name("index"))
 
 
-def test_third_party_span_nests_under_ours(spans: CapturedSpans) -> None:
+def test_third_party_span_nests_under_ours(capture_spans: CapturedSpans) -> None:
     """An OTel span started by other instrumentation inside our step is our child."""
-    other = spans.provider.get_tracer("third.party")
+    other = capture_spans.provider.get_tracer("third.party")
 
     @chainsight.llm(name="call")
     def call() -> None:
@@ -163,12 +163,12 @@ def test_third_party_span_nests_under_ours(spans: CapturedSpans) -> None:
             pass
 
     call()
-    assert parent_of(spans.by_name("HTTP POST")) == span_id(spans.by_name("call"))
+    assert parent_of(capture_spans.by_name("HTTP POST")) == span_id(capture_spans.by_name("call"))
 
 
-def test_our_span_nests_under_a_third_party_span(spans: CapturedSpans) -> None:
+def test_our_span_nests_under_a_third_party_span(capture_spans: CapturedSpans) -> None:
     """Our step inside someone else's current span is their child, same trace."""
-    other = spans.provider.get_tracer("web.framework")
+    other = capture_spans.provider.get_tracer("web.framework")
 
     @chainsight.trace(name="handler_step")
     def step() -> None:
@@ -176,15 +176,15 @@ def test_our_span_nests_under_a_third_party_span(spans: CapturedSpans) -> None:
 
     with other.start_as_current_span("GET /chat") as outer:
         step()
-    ours = spans.by_name("handler_step")
+    ours = capture_spans.by_name("handler_step")
     assert parent_of(ours) == outer.get_span_context().span_id
     assert ours.context is not None
     assert ours.context.trace_id == outer.get_span_context().trace_id
 
 
-def test_current_span_inside_a_third_party_child_is_that_span(spans: CapturedSpans) -> None:
+def test_current_span_inside_a_third_party_child_is_that_span(capture_spans: CapturedSpans) -> None:
     """current_span() returns the innermost span even when it is not ours."""
-    other = spans.provider.get_tracer("third.party")
+    other = capture_spans.provider.get_tracer("third.party")
 
     @chainsight.trace(name="outer")
     def outer() -> None:
@@ -192,11 +192,11 @@ def test_current_span_inside_a_third_party_child_is_that_span(spans: CapturedSpa
             chainsight.current_span().set_attribute("marked", True)
 
     outer()
-    assert spans.by_name("inner").attributes["marked"] is True
-    assert "marked" not in spans.by_name("outer").attributes
+    assert capture_spans.by_name("inner").attributes["marked"] is True
+    assert "marked" not in capture_spans.by_name("outer").attributes
 
 
-def test_current_span_is_restored_after_a_step(spans: CapturedSpans) -> None:
+def test_current_span_is_restored_after_a_step(capture_spans: CapturedSpans) -> None:
     """After a child returns, current_span() is the parent again."""
 
     @chainsight.trace(name="child")
@@ -209,11 +209,11 @@ def test_current_span_is_restored_after_a_step(spans: CapturedSpans) -> None:
         chainsight.current_span().set_attribute("after_child", True)
 
     parent()
-    assert spans.by_name("parent").attributes["after_child"] is True
+    assert capture_spans.by_name("parent").attributes["after_child"] is True
 
 
-def test_global_tracer_provider_is_never_used(spans: CapturedSpans) -> None:
+def test_global_tracer_provider_is_never_used(capture_spans: CapturedSpans) -> None:
     """Spans come from the injected provider (RUNTIME.tracer), not OTel's global one."""
     chainsight.trace(name="x")(lambda: None)()
-    assert spans.names() == ["x"]
+    assert capture_spans.names() == ["x"]
     assert RUNTIME.tracer is not None
