@@ -1,0 +1,127 @@
+"""End to end in a real headless Chromium (Debian's, driven by Playwright): the dashboard
+as a ``streamlit run`` child process against a real collector seeded with traces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chainsight.dashboard import notices
+
+from . import browser
+from .conftest import Seeded
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not browser.chromium_available(), reason="Debian chromium missing"),
+]
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard process pointed at the seeded collector."""
+    with browser.running_dashboard(seeded.url, log_dir=tmp_path_factory.mktemp("dash")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def context() -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    with browser.chromium() as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def page(context: Any) -> Iterator[Any]:
+    """A fresh tab per test."""
+    tab = context.new_page()
+    yield tab
+    tab.close()
+
+
+def _open(page: Any, url: str) -> str:
+    page.goto(url)
+    browser.wait_for_app(page)
+    return str(page.inner_text('[data-testid="stMain"]'))
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/", "LLM calls"),
+        ("/traces", "Page 1 · 50 traces"),
+        ("/sessions", "Conversation"),
+        ("/latency", "Percentiles over the whole range"),
+        ("/cost", "Unpriced models"),
+        ("/settings", "Pricing (USD per 1M tokens)"),
+        ("/drift", "coming"),
+        ("/alerts", "coming"),
+    ],
+)
+def test_each_page_renders_the_seeded_data(
+    page: Any, dashboard_url: str, path: str, expected: str
+) -> None:
+    """Every page loads in the browser and shows its seeded content, with no exception."""
+    text = _open(page, dashboard_url + path)
+    assert expected in text
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_overview_request_count_matches_the_seed(
+    page: Any, dashboard_url: str, seeded: Seeded
+) -> None:
+    """The LLM-calls tile shows one call per seeded trace."""
+    _open(page, dashboard_url + "/")
+    tile = page.locator('[data-testid="stMetric"]', has_text="LLM calls")
+    assert str(len(seeded.traces)) in tile.inner_text()
+
+
+def test_deep_link_opens_the_trace_tree_in_order(
+    page: Any, dashboard_url: str, seeded: Seeded
+) -> None:
+    """/?trace=<id> shows that trace's spans, root first, children by start time."""
+    trace = seeded.traces[0]
+    _open(page, f"{dashboard_url}/?trace={trace.trace_id}")
+    labels = page.locator('[data-testid="stRadio"] [role="radiogroup"] label').all_inner_texts()
+    children = sorted(trace.spans[1:], key=lambda s: s.start_ns)
+    expected = [trace.spans[0].name, *(s.name for s in children)]
+    assert len(labels) == len(expected)
+    assert all(name in label for name, label in zip(expected, labels, strict=True))
+
+
+def test_waterfall_shows_the_spans_in_tree_order(
+    page: Any, dashboard_url: str, seeded: Seeded
+) -> None:
+    """The plotly waterfall's rows are the trace's spans, top down, in tree order."""
+    trace = seeded.traces[0]
+    _open(page, f"{dashboard_url}/trace-detail?trace={trace.trace_id}")
+    page.wait_for_selector(".js-plotly-plot .ytick text")
+    ticks = page.locator(".js-plotly-plot").first.locator(".ytick text").all_text_contents()
+    children = sorted(trace.spans[1:], key=lambda s: s.start_ns)
+    expected = [trace.spans[0].name, *(s.name for s in children)]
+    assert [t.split(" [")[0].lstrip("· ") for t in ticks] == expected
+
+
+def test_status_filter_changes_the_table(page: Any, dashboard_url: str, seeded: Seeded) -> None:
+    """Choosing status 'error' narrows the table to the errored traces and updates the URL."""
+    _open(page, dashboard_url + "/traces")
+    page.locator('[data-testid="stSelectbox"]', has_text="Status").click()
+    page.get_by_role("option", name="error", exact=True).click()
+    errors = sum(t.error for t in seeded.traces)
+    page.wait_for_function(
+        f"() => document.querySelector('[data-testid=\"stMain\"]').innerText"
+        f".includes('Page 1 · {errors} traces')"
+    )
+    assert "status=error" in page.url
+
+
+def test_collector_down_shows_the_message(page: Any, tmp_path: Any) -> None:
+    """A dashboard whose collector is gone shows one clear message, not a traceback."""
+    from conftest import free_port
+
+    with browser.running_dashboard(f"http://127.0.0.1:{free_port()}", log_dir=tmp_path) as url:
+        text = _open(page, url + "/traces")
+    assert notices.COLLECTOR_DOWN_TITLE in text
+    assert page.locator('[data-testid="stException"]').count() == 0
