@@ -146,6 +146,11 @@ class OTLPHTTPExporter(SpanExporter):
         """Nothing is buffered here; batching lives in the span processor."""
         return True
 
+    def reset_after_fork(self) -> None:
+        """In a forked child: never share the parent's keep-alive sockets or locks."""
+        self._cancel = threading.Event()
+        self._session = requests.Session()
+
     def cancel(self) -> None:
         """Abort retry waits now (an attempt in flight still ends within ``timeout``)."""
         self._cancel.set()

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
@@ -123,8 +125,31 @@ class QueueingSpanProcessor(SpanProcessor):
         self._delivered = 0
         self._dropped = dict.fromkeys(DROP_REASONS, 0)
         self._logged: set[str] = set()
-        self._worker = threading.Thread(target=self._run, name="chainsight-export", daemon=True)
-        self._worker.start()
+        self._worker = self._start_worker()
+        if hasattr(os, "register_at_fork"):
+            # Pre-fork servers (gunicorn, multiprocessing): the child inherits no thread and
+            # maybe a held lock, so it gets fresh ones (as OTel's BatchSpanProcessor does).
+            reinit = weakref.WeakMethod(self._after_fork_in_child)
+            os.register_at_fork(after_in_child=lambda: (method := reinit()) and method())
+
+    def _start_worker(self) -> threading.Thread:
+        worker = threading.Thread(target=self._run, name="chainsight-export", daemon=True)
+        worker.start()
+        return worker
+
+    def _after_fork_in_child(self) -> None:
+        """The parent's queued spans stay the parent's to send; the child starts empty."""
+        self._cond = threading.Condition(threading.Lock())
+        self._queue.clear()
+        self._inflight = self._abandoned = None
+        self._flushers = 0
+        self._drops = []
+        self._flushed_to = self._next_seq
+        reset = getattr(self._exporter, "reset_after_fork", None)
+        if callable(reset):
+            reset()
+        if not self._closed:
+            self._worker = self._start_worker()
 
     # --- SpanProcessor -------------------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -243,7 +268,10 @@ class QueueingSpanProcessor(SpanProcessor):
                 batch = [self._queue.popleft() for _ in range(take)]
                 lo, hi = batch[0][0], batch[-1][0] + 1
                 self._inflight = (lo, hi, take)
-            result = self._send([span for _, span in batch])
+            try:
+                result = self._send([span for _, span in batch])
+            except Exception as exc:  # e.g. an attribute the encoder rejects: keep the worker
+                result = Delivery(Outcome.REJECTED, detail=f"could not send: {exc!r}")
             with self._cond:
                 self._inflight = None
                 if self._abandoned == (lo, hi, take):

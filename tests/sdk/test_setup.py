@@ -322,3 +322,36 @@ def test_exit_without_flush_still_delivers() -> None:
         )
         names = [s.name for s in receiver.accepted_spans()]
     assert names == ["last"]
+
+
+def test_a_forked_child_exports_its_own_spans() -> None:
+    """After os.fork() (pre-fork servers) the child gets a fresh export thread and connection."""
+    with OtlpReceiver() as receiver:
+        result = _run_in_subprocess(
+            f"""
+            import json, os
+            from opentelemetry import trace
+            import chainsight.setup as cs
+
+            cs.init(endpoint="{receiver.endpoint}")
+            tracer = trace.get_tracer("app")
+            with tracer.start_as_current_span("before-fork"):
+                pass
+            assert cs.flush(timeout=10.0)
+            pid = os.fork()
+            if pid == 0:
+                with tracer.start_as_current_span("in-child"):
+                    pass
+                os._exit(0 if cs.flush(timeout=10.0) else 3)
+            _, status = os.waitpid(pid, 0)
+            with tracer.start_as_current_span("after-fork"):
+                pass
+            print(json.dumps({{
+                "child_exit": os.waitstatus_to_exitcode(status),
+                "parent_flushed": cs.flush(timeout=10.0),
+            }}))
+            """
+        )
+        names = sorted(s.name for s in receiver.accepted_spans())
+    assert result == {"child_exit": 0, "parent_flushed": True}
+    assert names == ["after-fork", "before-fork", "in-child"]
