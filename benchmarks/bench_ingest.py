@@ -297,6 +297,7 @@ def main() -> int:
                 c.join()
             warm_spans = sum(c.acked_spans for c in warm)
             cpu0 = cpu_seconds(proc.pid)
+            client_cpu0 = time.process_time()
             t0 = time.monotonic()
             clients = [Client(port, body, t0 + args.seconds, i) for i in range(args.clients)]
             for c in clients:
@@ -305,6 +306,7 @@ def main() -> int:
                 c.join()
             elapsed = time.monotonic() - t0
             cpu = cpu_seconds(proc.pid) - cpu0
+            client_cpu = time.process_time() - client_cpu0
             acked = sum(c.acked_spans for c in clients)
             latencies = sorted(x for c in clients for x in c.latencies)
             stored = get_json(port, "/api/v1/status")["spans"]
@@ -324,6 +326,7 @@ def main() -> int:
                 "errors": sum(c.errors for c in clients),
                 "server_cpu_cores": round(cpu / elapsed, 2),
                 "server_cpu_us_per_span": round(cpu / max(acked, 1) * 1e6, 1),
+                "client_cpu_cores": round(client_cpu / elapsed, 2),
                 "stored_spans": stored,
                 "all_acked_stored": stored == expected,
             }

@@ -59,7 +59,7 @@ def _post(collector: RunningCollector, n: int) -> httpx.Response:
 
 
 def test_full_queue_answers_503_with_retry_after(
-    collector_factory: Callable[..., RunningCollector], real_store: Store
+    real_store: Store, collector_factory: Callable[..., RunningCollector]
 ) -> None:
     """While the writer holds a full queue, a new request gets 503 + Retry-After, and
     the held request is answered 200 once its commit completes."""
@@ -79,7 +79,7 @@ def test_full_queue_answers_503_with_retry_after(
 
 
 def test_refused_spans_are_not_stored(
-    collector_factory: Callable[..., RunningCollector], real_store: Store
+    real_store: Store, collector_factory: Callable[..., RunningCollector]
 ) -> None:
     """A 503 means nothing of that request was kept (the client will resend it)."""
     held = HeldStore(real_store)
@@ -100,7 +100,7 @@ def test_refused_spans_are_not_stored(
 
 
 def test_storage_failure_answers_503_not_500(
-    collector_factory: Callable[..., RunningCollector], real_store: Store
+    real_store: Store, collector_factory: Callable[..., RunningCollector]
 ) -> None:
     """A failed commit is transient to the client: 503 + Retry-After, which exporters retry."""
     collector = collector_factory(store=FailingStore(real_store))
@@ -110,7 +110,7 @@ def test_storage_failure_answers_503_not_500(
 
 
 def test_many_requests_share_one_commit(
-    collector_factory: Callable[..., RunningCollector], real_store: Store
+    real_store: Store, collector_factory: Callable[..., RunningCollector]
 ) -> None:
     """Requests queued while a commit runs are committed together in the next one."""
     held = HeldStore(real_store)
