@@ -65,10 +65,10 @@ class Config:
     """When true every decorator is a pass-through and nothing is exported."""
     capture_content: bool = True
     """Master switch for recording inputs/outputs/messages as attributes."""
-    capture_inputs: bool = True
-    """Record inputs (false when content capture is off or ``OPENINFERENCE_HIDE_INPUTS``)."""
-    capture_outputs: bool = True
-    """Record outputs (false when content capture is off or ``OPENINFERENCE_HIDE_OUTPUTS``)."""
+    hide_inputs: bool = False
+    """Inputs hidden by ``OPENINFERENCE_HIDE_INPUTS`` (outputs may still be captured)."""
+    hide_outputs: bool = False
+    """Outputs hidden by ``OPENINFERENCE_HIDE_OUTPUTS``."""
     sample_rate: float = 1.0
     """Fraction of new traces kept (parent-based trace-id ratio sampler), 0.0 to 1.0."""
     max_value_bytes: int = 16384
@@ -87,6 +87,17 @@ class Config:
     """Seconds the exporter waits to fill a batch before sending a partial one."""
     retry_budget: float = 30.0
     """Seconds one batch may spend in retries (backoff, Retry-After) before it is dropped."""
+
+    # Derived, so ``dataclasses.replace(config, capture_content=False)`` cannot leave them on.
+    @property
+    def capture_inputs(self) -> bool:
+        """Record inputs: content capture on and inputs not hidden."""
+        return self.capture_content and not self.hide_inputs
+
+    @property
+    def capture_outputs(self) -> bool:
+        """Record outputs: content capture on and outputs not hidden."""
+        return self.capture_content and not self.hide_outputs
 
 
 _DEFAULT = Config()
@@ -228,23 +239,21 @@ def _endpoints(src: _Sources) -> tuple[str, str]:
 
 
 def _capture(src: _Sources) -> tuple[bool, bool, bool]:
-    """(capture_content, capture_inputs, capture_outputs)."""
+    """(capture_content, hide_inputs, hide_outputs); the peer switches sit beneath ours."""
     if "capture_content" in src.explicit:
-        on = _explicit_bool("capture_content", src.explicit["capture_content"])
-        return on, on, on
+        return _explicit_bool("capture_content", src.explicit["capture_content"]), False, False
     hit = src.env("CHAINSIGHT_CAPTURE_CONTENT")
     if hit is not None:
-        on = _parse_bool(*hit)
-        return on, on, on
+        return _parse_bool(*hit), False, False
     on = _DEFAULT.capture_content
     hit = src.env("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "TRACELOOP_TRACE_CONTENT")
     if hit is not None:
         on = _parse_bool(*hit)
     hide_in = src.env("OPENINFERENCE_HIDE_INPUTS")
     hide_out = src.env("OPENINFERENCE_HIDE_OUTPUTS")
-    inputs = on and not (hide_in is not None and _parse_bool(*hide_in))
-    outputs = on and not (hide_out is not None and _parse_bool(*hide_out))
-    return on, inputs, outputs
+    hide_inputs = hide_in is not None and _parse_bool(*hide_in)
+    hide_outputs = hide_out is not None and _parse_bool(*hide_out)
+    return on, hide_inputs, hide_outputs
 
 
 def _service_and_project(
@@ -292,7 +301,7 @@ def _patterns(value: object) -> tuple[str, ...]:
     return tuple(out)
 
 
-_DERIVED = frozenset({"traces_endpoint", "capture_inputs", "capture_outputs"})
+_DERIVED = frozenset({"traces_endpoint", "hide_inputs", "hide_outputs"})
 _KEYS = frozenset(f.name for f in fields(Config)) - _DERIVED
 
 
@@ -351,7 +360,7 @@ def resolve(environ: Mapping[str, str] | None = None, **explicit: Any) -> Config
     if budget < 0:
         raise ConfigError(f"{name}={budget!r} must be >= 0 seconds")
 
-    capture, inputs, outputs = _capture(src)
+    capture, hide_inputs, hide_outputs = _capture(src)
     scrub = _explicit_bool("scrub", src.explicit["scrub"]) if "scrub" in src.explicit else True
     patterns = _patterns(src.explicit.get("extra_scrub_patterns", ()))
     redact = src.explicit.get("redact")
@@ -369,8 +378,8 @@ def resolve(environ: Mapping[str, str] | None = None, **explicit: Any) -> Config
         resource_attributes=resource,
         disabled=_disabled(src),
         capture_content=capture,
-        capture_inputs=inputs,
-        capture_outputs=outputs,
+        hide_inputs=hide_inputs,
+        hide_outputs=hide_outputs,
         sample_rate=sample_rate,
         max_value_bytes=max_value_bytes,
         scrub=scrub,

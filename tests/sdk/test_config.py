@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from chainsight.config import Config, ConfigError, resolve
@@ -243,3 +245,9 @@ def test_resolve_reads_os_environ_by_default(monkeypatch: pytest.MonkeyPatch) ->
     """Without an explicit mapping, resolve() reads the process environment."""
     monkeypatch.setenv("CHAINSIGHT_PROJECT", "from-os")
     assert resolve().project == "from-os"
+
+
+def test_replacing_capture_content_switches_inputs_and_outputs() -> None:
+    """capture_inputs/outputs follow capture_content, even on a dataclasses.replace copy."""
+    config = dataclasses.replace(resolve({"OPENINFERENCE_HIDE_INPUTS": "1"}), capture_content=False)
+    assert (config.capture_inputs, config.capture_outputs) == (False, False)
