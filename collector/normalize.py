@@ -221,7 +221,11 @@ def _finish_from_output(output: str) -> str | None:
     ``stop_reason``, Gemini ``candidates[0].finish_reason``). Parsed only when the key is there."""
     if not output.startswith("{"):
         return None
-    if sc.FLAT_FINISH_REASON not in output and "stop_reason" not in output:
+    if (
+        sc.FLAT_FINISH_REASON not in output
+        and "stop_reason" not in output
+        and "finishReason" not in output
+    ):
         return None
     try:
         doc = json.loads(output)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,8 +142,8 @@ Candidates = tuple[tuple[int, PriceEntry], ...]
 class PriceBook:
     """Immutable set of price entries with a bounded cache of model → candidate entries.
 
-    Thread-safe for concurrent readers (the cache is a dict mutated with single
-    operations under the GIL); build a new book to change prices.
+    Safe to share between the decode worker threads: hits are one dict lookup, misses
+    fill the cache under a lock. Build a new book to change prices.
 
     >>> from datetime import datetime
     >>> book = PriceBook([PriceEntry(id="p", provider="openai", model_pattern="gpt-4o",
@@ -151,7 +152,7 @@ class PriceBook:
     (0.0035, 'p')
     """
 
-    __slots__ = ("_cache", "_cache_size", "_compiled", "_entries", "_providers")
+    __slots__ = ("_cache", "_cache_size", "_compiled", "_entries", "_lock", "_providers")
 
     def __init__(self, entries: Iterable[PriceEntry], *, cache_size: int = 4096) -> None:
         self._entries = tuple(entries)
@@ -175,6 +176,7 @@ class PriceBook:
         self._providers = frozenset(c.provider for c in compiled if c.provider)
         self._cache: dict[tuple[str | None, str], Candidates] = {}
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     @classmethod
     def default(cls) -> PriceBook:
@@ -211,9 +213,10 @@ class PriceBook:
             ranked.append((provider_rank, name_rank, -c.effective_ns, c.entry))
         ranked.sort(key=lambda r: r[:3])
         found = tuple((-r[2], r[3]) for r in ranked)
-        if len(self._cache) >= self._cache_size:
-            self._cache.pop(next(iter(self._cache)), None)
-        self._cache[key] = found
+        with self._lock:  # misses only: evicting iterates the dict, which must not change
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)), None)
+            self._cache[key] = found
         return found
 
     def match(self, provider: str | None, model: str | None, start_ns: int) -> PriceEntry | None:

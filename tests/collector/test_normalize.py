@@ -307,3 +307,20 @@ def test_fast_record_factory_equals_the_dataclass_constructor() -> None:
     fast = new_record(*(values[name] for name in RECORD_FIELDS))
     assert fast == SpanRecord(**values)
     assert set(RECORD_FIELDS) == set(values)
+
+
+@pytest.mark.parametrize(
+    ("response", "reason"),
+    [
+        ({"choices": [{"finish_reason": "length"}]}, "length"),
+        ({"stop_reason": "end_turn"}, "end_turn"),
+        ({"candidates": [{"finishReason": "STOP"}]}, "stop"),
+        ({"choices": []}, None),
+    ],
+)
+def test_openinference_finish_reason_from_the_response_json(
+    response: dict[str, Any], reason: str | None, book: PriceBook
+) -> None:
+    """OpenInference LLM spans carry no finish-reason attribute: it is read from output.value."""
+    record = _span(book, {sc.OPENINFERENCE_SPAN_KIND: "LLM", sc.OUTPUT_VALUE: json.dumps(response)})
+    assert record.finish_reason == reason
