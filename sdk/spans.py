@@ -58,6 +58,7 @@ class Step:
         "capture_output",
         "is_llm",
         "kind",
+        "model",
         "name",
         "operation",
         "rename",
@@ -81,6 +82,7 @@ class Step:
             raise ValueError(f"kind={kind!r} is not one of {', '.join(semconv.SPAN_KINDS)}")
         self.name = name
         self.kind = kind
+        self.model = model
         self.is_llm = kind == "llm"
         # "{operation} {model}" (GenAI span name convention) only when the user gave no name.
         self.rename = self.is_llm and not named
@@ -333,8 +335,10 @@ class Span:
     def _end(self, end_time: int | None = None) -> None:
         step = self._step
         try:
-            if step is not None and step.rename and self._model is not None:
-                self._otel.update_name(f"{self._operation or step.operation} {self._model}")
+            if step is not None and step.rename:
+                model = self._model or step.model
+                if model is not None:
+                    self._otel.update_name(f"{self._operation or step.operation} {model}")
         except Exception as exc:
             RUNTIME.record_internal_error(exc)
         finally:

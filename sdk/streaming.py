@@ -118,6 +118,7 @@ class StreamStats:
             if usage is not None:
                 facts.usage = openai_usage(usage)
             texts: list[str] = []
+            tool_call = False
             for choice in get(chunk, "choices") or ():
                 reason = get(choice, "finish_reason")
                 if isinstance(reason, str):
@@ -126,10 +127,10 @@ class StreamStats:
                 piece = get(delta, "content") if delta is not None else get(choice, "text")
                 if isinstance(piece, str):
                     texts.append(piece)
-                elif delta is not None and get(delta, "tool_calls"):
-                    texts.append("")
+                tool_call = tool_call or (delta is not None and bool(get(delta, "tool_calls")))
             joined = "".join(texts)
-            return joined if joined or "" in texts else None
+            # A tool-call delta is output without text: it counts for TTFT, not for the text.
+            return joined or ("" if tool_call else None)
         event = get(chunk, "type")
         if isinstance(event, str):
             return self._event(chunk, event)
