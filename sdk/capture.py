@@ -60,13 +60,14 @@ class _Walker:
 
     def string(self, text: str) -> str:
         size = len(text)
-        if size > self.budget:
+        cut = size > self.budget
+        if cut:
             # Cut before scrubbing: regexes over megabytes would cost milliseconds.
             text = text[: max(self.budget - _MARKER_ROOM, 0)]
         self.budget -= len(text) + 2
         if self.scrubber is not None:
             text = self.scrubber.value(text)
-        return text if size == len(text) else text + TRUNCATION_MARKER.format(size=size)
+        return text + TRUNCATION_MARKER.format(size=size) if cut else text
 
     def walk(self, value: Any, depth: int) -> Any:
         kind = type(value)
@@ -88,7 +89,7 @@ class _Walker:
             return self._other(value, depth)
         except Exception:  # user code ran (model_dump, a property, __lt__): show the type
             self.budget -= 32
-            return f"<unserializable {type(value).__qualname__}>"
+            return f"<unserializable {type(value).__name__}>"
 
     def _enter(self, value: object) -> bool:
         ident = id(value)
@@ -203,7 +204,7 @@ def _repr(value: object, budget: int) -> str:
     try:
         text = repr(value)
     except Exception:  # a user __repr__ may raise anything; capture never does
-        return f"<unrepresentable {type(value).__qualname__}>"
+        return f"<unrepresentable {type(value).__name__}>"
     return text[: max(budget, 0) + 64]
 
 

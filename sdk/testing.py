@@ -76,7 +76,7 @@ def capturing(**config_changes: Any) -> Iterator[CapturedSpans]:
     """Route Chainsight's spans to memory inside the block (the fixture's engine).
 
     ``config_changes`` replace fields of the active configuration for the block, e.g.
-    ``capturing(capture_content=False, capture_inputs=False, capture_outputs=False)``.
+    ``capturing(capture_content=False)`` or ``capturing(hide_inputs=True)``.
     """
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
