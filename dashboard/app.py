@@ -22,8 +22,8 @@ ALL_PROJECTS = "(all projects)"
 REFRESH_CHOICES: dict[str, int | None] = {"off": None, "10s": 10, "30s": 30, "1m": 60, "5m": 300}
 
 
-def _pages(trace_link: bool) -> dict[str, list[st.Page]]:
-    """The navigation: a ``?trace=<id>`` link on the root URL opens the trace view."""
+def _pages() -> dict[str, list[st.Page]]:
+    """The navigation, in sections."""
 
     def page(file: str, title: str, icon: str, default: bool = False) -> st.Page:
         return st.Page(
@@ -36,9 +36,9 @@ def _pages(trace_link: bool) -> dict[str, list[st.Page]]:
 
     return {
         "Monitor": [
-            page("overview.py", "Overview", ":material/dashboard:", default=not trace_link),
+            page("overview.py", "Overview", ":material/dashboard:", default=True),
             page("traces.py", "Traces", ":material/list:"),
-            page("trace_detail.py", "Trace", ":material/account_tree:", default=trace_link),
+            page("trace_detail.py", "Trace", ":material/account_tree:"),
             page("sessions.py", "Sessions", ":material/forum:"),
         ],
         "Analyze": [
@@ -126,7 +126,10 @@ def main() -> None:
     """Draw the frame and run the selected page."""
     st.set_page_config(page_title="Chainsight", page_icon=":material/monitoring:", layout="wide")
     state.restore_globals()
-    page = st.navigation(_pages(trace_link=bool(state.param("trace"))))
+    page = st.navigation(_pages())
+    if page.url_path == "" and state.param("trace"):
+        # A shared ``/?trace=<id>`` link opens the trace view (with every other parameter).
+        st.switch_page(PAGES_DIR / "trace_detail.py", query_params=st.query_params.to_dict())
     conn = state.connection()
     _time_range()
     _auto_refresh()

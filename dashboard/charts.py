@@ -73,8 +73,11 @@ MEASURES: dict[str, str] = {
 """Every measure a chart can plot, with its unit: plain fields or ``family.percentile``."""
 
 _LAYOUT = {
-    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    # The title sits above a one-row legend; the top margin leaves room for both.
+    "margin": {"l": 10, "r": 10, "t": 80, "b": 10},
+    "title_y": 0.97,
+    "title_yanchor": "top",
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
     "hovermode": "x unified",
     "template": "plotly_white",
 }

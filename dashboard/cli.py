@@ -49,6 +49,8 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "true",
         "--server.fileWatcherType",
         "none",
+        "--runner.magicEnabled",
+        "false",
         "--server.runOnSave",
         "false",
         "--browser.gatherUsageStats",

@@ -13,8 +13,8 @@ from chainsight.storage.model import GroupBy, MetricQuery
 DEFAULT_TTFT_SLO_MS = 5000.0
 DEFAULT_TPOT_SLO_MS = 200.0
 GROUPS: dict[str, GroupBy] = {"model": "model", "span name": "name", "service": "service"}
+# Histograms are drawn from the latest traces only: bounded, and enough for a shape.
 SAMPLE_TRACES = 500
-"""Histograms are drawn from the latest traces only: bounded, and enough for a shape."""
 
 
 def _number(label: str, param: str, default: float) -> float:

@@ -79,7 +79,7 @@ def render() -> None:
             kind=kind,
         ),
     )
-    scope = "LLM calls" if kind == "llm" else "spans"
+    scope = "LLM calls" if kind == "llm" else "Spans"
     st.caption(
         f"{scope.capitalize()} in the {window.label}; trends against the {prev_window.label}."
     )

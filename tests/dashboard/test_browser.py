@@ -84,6 +84,9 @@ def test_deep_link_opens_the_trace_tree_in_order(
     """/?trace=<id> shows that trace's spans, root first, children by start time."""
     trace = seeded.traces[0]
     _open(page, f"{dashboard_url}/?trace={trace.trace_id}")
+    page.wait_for_url("**/trace-detail?*")
+    page.wait_for_selector('[data-testid="stRadio"] [role="radiogroup"] label')
+    browser.wait_for_app(page)
     labels = page.locator('[data-testid="stRadio"] [role="radiogroup"] label').all_inner_texts()
     children = sorted(trace.spans[1:], key=lambda s: s.start_ns)
     expected = [trace.spans[0].name, *(s.name for s in children)]
