@@ -25,11 +25,13 @@ from chainsight.storage import Pricer, Store, UsageForPricing, open_store
 from chainsight.storage.model import PriceEntry
 
 from . import ingest as ingest_module
+from .alerting.evaluator import start_alerting
 from .auth import Authenticator, Principal, check_bind
 from .batching import WriteQueue
 from .errors import JSON, PROTOBUF, ConfigurationError, UndecodableBody, install_error_handlers
 from .ingest import Decoded, Decoder, Ingest
 from .retention import run_retention
+from .routes import alerts as alerts_routes
 from .routes import drift as drift_routes
 from .routes import health, keys, metrics, pricing, query_metrics, sessions, status, traces, users
 from .settings import Settings
@@ -146,6 +148,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             )
             state.reload_prices()
             app.state.collector = state
+            app.state.alerts = start_alerting(settings, active)
             queue.start()
             retention = (
                 asyncio.create_task(run_retention(state)) if settings.retention_days else None
@@ -157,6 +160,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                     retention.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await retention
+                app.state.alerts.stop()
                 queue.stop()
         finally:
             if owned:
@@ -182,4 +186,5 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     for module in (health, metrics, status, traces, sessions, users, query_metrics, pricing, keys):
         app.include_router(module.router)
     app.include_router(drift_routes.router)
+    app.include_router(alerts_routes.router)
     return app

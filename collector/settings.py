@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     """Log level of the collector and uvicorn."""
 
+    alert_rules: Path | None = None
+    """YAML file of alert rules and channels, re-read when it changes (docs/alerting.md)."""
+    alert_interval: float = Field(default=15.0, ge=0)
+    """Seconds between alert evaluations; 0 evaluates only on demand (API/CLI)."""
+    alert_timeout: float = Field(default=10.0, gt=0)
+    """Time budget of one alert evaluation; a rule still querying after it is an error."""
+    dashboard_url: str | None = None
+    """Dashboard base URL used in alert links (e.g. ``http://127.0.0.1:8501``)."""
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.batch_max_spans > self.queue_max_spans:

@@ -7,9 +7,10 @@ Importing this package never imports a database driver: backends load lazily in
 from __future__ import annotations
 
 from .errors import InvalidQuery, StorageError, StorageUnavailable
-from .store import KeyStore, Pricer, PriceStore, Store, UsageForPricing
+from .store import AlertStore, KeyStore, Pricer, PriceStore, Store, UsageForPricing
 
 __all__ = [
+    "AlertStore",
     "InvalidQuery",
     "KeyStore",
     "PriceStore",

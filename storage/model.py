@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -329,7 +329,6 @@ class WriteResult:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Drift (issue 6): samples from storage, reference periods, reports
 # ---------------------------------------------------------------------------------------------
@@ -442,3 +441,97 @@ class DriftPoint(BaseModel):
     statistic: str
     baseline_count: int
     current_count: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Alerting rows (issue 5): rules as stored, instance state, transitions, silences, deliveries
+# ---------------------------------------------------------------------------------------------
+
+AlertState = Literal["inactive", "pending", "firing", "resolved"]
+"""Prometheus's states plus ``resolved`` (inactive again after firing, announced once)."""
+
+AlertOutcome = Literal["ok", "breach", "no_data", "insufficient", "error"]
+"""What one evaluation of one instance found; no-data and error are never ``ok``."""
+
+
+class AlertRuleRow(BaseModel):
+    """A rule as stored: its definition (validated by the collector) plus bookkeeping."""
+
+    name: str
+    spec: dict[str, Any]  # the rule as written in YAML/JSON (chainsight.collector.alerting.rules)
+    enabled: bool = True
+    source: Literal["api", "file", "default"] = "api"
+    updated_at: datetime
+
+
+class AlertInstance(BaseModel):
+    """One alert instance: a rule and one set of group labels, with its current state."""
+
+    rule: str
+    fingerprint: str  # stable hash of the labels: the receivers' dedupe key
+    labels: dict[str, str]
+    state: AlertState
+    outcome: AlertOutcome | None = None
+    value: float | None = None
+    threshold: float | None = None
+    samples: int | None = None
+    active_since: datetime | None = None  # when the condition started holding (pending)
+    fired_at: datetime | None = None
+    resolved_at: datetime | None = None
+    last_breach_at: datetime | None = None
+    last_eval_at: datetime | None = None
+    last_notified_at: datetime | None = None
+    error: str | None = None
+
+
+class AlertTransition(BaseModel):
+    """One state change of one instance, with the value and threshold that caused it."""
+
+    rule: str
+    fingerprint: str
+    labels: dict[str, str]
+    at: datetime
+    from_state: AlertState
+    to_state: AlertState
+    outcome: AlertOutcome
+    value: float | None
+    threshold: float | None
+
+
+class SilenceMatcher(BaseModel):
+    """Matches an alert label: equal to ``value``, or a full-match regex when ``regex``."""
+
+    name: str
+    value: str
+    regex: bool = False
+
+
+class Silence(BaseModel):
+    """Suppresses notifications of matching alerts until ``ends_at`` (state is still kept)."""
+
+    id: str
+    matchers: list[SilenceMatcher]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str | None = None
+    comment: str | None = None
+
+
+AlertDelivery = Literal["pending", "delivered", "failed", "silenced", "dropped"]
+
+
+class AlertNotification(BaseModel):
+    """One message to one channel; ``id`` is its dedupe key (at-least-once delivery)."""
+
+    id: str
+    channel: str
+    rule: str
+    status: Literal["firing", "resolved"]
+    group_key: str
+    fingerprints: list[str]
+    body: str  # the rendered request body, kept so a restart can re-send it
+    created_at: datetime
+    delivery: AlertDelivery = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+    delivered_at: datetime | None = None

@@ -18,6 +18,10 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from .model import (
+    AlertInstance,
+    AlertNotification,
+    AlertRuleRow,
+    AlertTransition,
     ApiKeyInfo,
     DriftSample,
     MetricPoint,
@@ -25,6 +29,7 @@ from .model import (
     PriceEntry,
     ReferencePeriod,
     SessionSummary,
+    Silence,
     SpanRecord,
     StoredKey,
     TraceFilter,
@@ -77,6 +82,45 @@ class KeyStore(Protocol):
 
 
 @runtime_checkable
+class AlertStore(Protocol):
+    """Alerting state beside the spans: rules, instances, transitions, silences, deliveries.
+
+    Small tables written by the collector's alert evaluator; every method is one short
+    transaction, so a crash never leaves an instance without its transition.
+    """
+
+    def list_rules(self) -> builtins.list[AlertRuleRow]: ...
+    def put_rule(self, rule: AlertRuleRow) -> None: ...
+    def delete_rule(self, name: str) -> bool: ...
+    def list_instances(self, rule: str | None = None) -> builtins.list[AlertInstance]: ...
+    def save_evaluation(
+        self, instances: Sequence[AlertInstance], transitions: Sequence[AlertTransition]
+    ) -> None:
+        """Upsert instances (by rule + fingerprint) and append transitions, atomically."""
+        ...
+
+    def delete_instances(self, rule: str) -> int: ...
+    def list_transitions(
+        self, rule: str | None = None, since: datetime | None = None, limit: int = 500
+    ) -> builtins.list[AlertTransition]:
+        """Newest first."""
+        ...
+
+    def list_silences(self) -> builtins.list[Silence]: ...
+    def put_silence(self, silence: Silence) -> None: ...
+    def delete_silence(self, silence_id: str) -> bool: ...
+    def put_notification(self, notification: AlertNotification) -> None:
+        """Insert or replace by id (the dedupe key)."""
+        ...
+
+    def list_notifications(
+        self, delivery: str | None = None, limit: int = 500
+    ) -> builtins.list[AlertNotification]:
+        """Newest first; ``delivery`` filters by delivery state (e.g. ``pending``)."""
+        ...
+
+
+@runtime_checkable
 class ReferenceStore(Protocol):
     """Saved drift reference periods, named per project (``None`` = no project)."""
 
@@ -93,6 +137,7 @@ class Store(Protocol):
     prices: PriceStore
     keys: KeyStore
     references: ReferenceStore
+    alerts: AlertStore
 
     def write_spans(self, spans: Sequence[SpanRecord]) -> WriteResult:
         """Insert spans in one transaction, ignoring (trace_id, span_id) already stored."""

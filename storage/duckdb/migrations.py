@@ -17,6 +17,7 @@ from ..errors import StorageUnavailable
 VERSIONS: tuple[tuple[int, str], ...] = (
     (1, "schema.sql"),
     (2, "schema_v2.sql"),
+    (3, "schema_v3.sql"),
 )
 """(version, file in this package), ascending."""
 

@@ -30,8 +30,9 @@ from ..model import (
     UserSummary,
     WriteResult,
 )
-from ..store import KeyStore, Pricer, PriceStore, ReferenceStore
+from ..store import AlertStore, KeyStore, Pricer, PriceStore, ReferenceStore
 from . import drift, maintenance, metrics, people, traces, writes
+from .alerts import AlertTable
 from .catalog import KeyTable, PriceTable
 from .migrations import migrate
 from .timestamps import to_ns
@@ -59,6 +60,7 @@ class DuckDBStore:
         # Typed as the protocols: a protocol attribute is invariant.
         self.prices: PriceStore = PriceTable(self)
         self.keys: KeyStore = KeyTable(self)
+        self.alerts: AlertStore = AlertTable(self)
         self.references: ReferenceStore = drift.ReferenceTable(self)
 
     @classmethod
