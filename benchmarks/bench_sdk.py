@@ -35,7 +35,12 @@ from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Tracer
 
@@ -43,6 +48,7 @@ import chainsight
 from chainsight import semconv
 from chainsight._runtime import INSTRUMENTATION_NAME, RUNTIME
 from chainsight.config import resolve
+from chainsight.processor import QueueingSpanProcessor
 
 STREAM_CHUNKS = 20
 BLOCKS = 10
@@ -57,6 +63,55 @@ class NoopProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         return None
+
+
+class NullExporter(SpanExporter):
+    """Accepts every batch at once: isolates the processors' own cost."""
+
+    def export(self, spans: Any) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def time_processors(n: int, rounds: int) -> list[Row]:
+    """A bare span's cost with no-op, Chainsight's queueing and OTel's batch processor."""
+    made: dict[str, tuple[TracerProvider, SpanProcessor]] = {}
+    for label, processor in (
+        ("no-op processor", NoopProcessor()),
+        ("Chainsight QueueingSpanProcessor", QueueingSpanProcessor(NullExporter())),
+        ("OTel BatchSpanProcessor", BatchSpanProcessor(NullExporter())),
+    ):
+        provider = TracerProvider(shutdown_on_exit=False)
+        provider.add_span_processor(processor)
+        made[label] = (provider, processor)
+
+    def bare(tracer: Tracer) -> Callable[..., Any]:
+        def call(question: str, k: int) -> None:
+            with tracer.start_as_current_span("bare"):
+                pass
+
+        return call
+
+    calls = {label: bare(p.get_tracer("bench")) for label, (p, _) in made.items()}
+    times: dict[str, list[float]] = {label: [] for label in calls}
+    block = max(1, n // BLOCKS)
+    for _ in range(rounds):
+        totals = dict.fromkeys(calls, 0.0)
+        for b in range(BLOCKS):
+            order = list(calls) if b % 2 else list(reversed(calls))
+            for label in order:
+                totals[label] += drive("step", calls[label], block)
+        for label, total in totals.items():
+            times[label].append(total / (block * BLOCKS) * 1e6)
+    for _, processor in made.values():
+        processor.shutdown()
+    base = statistics.median(times["no-op processor"])
+    return [
+        Row(label, base, statistics.median(t), statistics.median(t) / base)
+        for label, t in times.items()
+    ]
 
 
 # --- the user's functions (identical bodies on both sides) -------------------------------------
@@ -361,6 +416,7 @@ def main() -> int:
     finally:
         del os.environ["CHAINSIGHT_DISABLED"]
         RUNTIME.reset()
+    processors = time_processors(20000 // scale, args.rounds)
 
     print(
         f"# bench_sdk — Python {platform.python_version()}, {os.cpu_count()} CPUs, "
@@ -374,6 +430,11 @@ def main() -> int:
     print("| --- | ---: | ---: | ---: |")
     for row in (dis_init, dis_env):
         print(f"| {row.scenario} | {row.raw_us:.3f} | {row.ours_us:.3f} | {row.ratio:.3f} |")
+
+    print("\n| span processor (bare span) | no-op µs/span | this µs/span | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for row in processors:
+        print(f"| {row.scenario} | {row.raw_us:.2f} | {row.ours_us:.2f} | {row.ratio:.2f}x |")
 
     if args.json:
         payload = [
