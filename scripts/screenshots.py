@@ -108,6 +108,8 @@ def main() -> None:
                 browser.chromium() as context,
             ):
                 page = context.new_page()
+                # Streamlit scrolls inside its main block, so a tall viewport shows whole pages.
+                page.set_viewport_size({"width": 1440, "height": 2000})
                 for name, path in PAGES:
                     page.goto(dash + path.format(**values))
                     browser.wait_for_app(page)
