@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,32 @@ def ttft_rule(**extra: Any) -> dict[str, Any]:
     }
     rule.update(extra)
     return rule
+
+
+@dataclass
+class Setup:
+    """Starts a collector with one TTFT rule to one loopback webhook (evaluated on demand)."""
+
+    collector_factory: Callable[..., Any]
+    rules_file: Callable[[dict[str, Any]], Path]
+    clients: Callable[[Any], httpx.Client]
+    receivers: Callable[..., Receiver]
+
+    def start(self, **rule: Any) -> tuple[Receiver, httpx.Client]:
+        hook = self.receivers()
+        path = self.rules_file(
+            {"rules": [ttft_rule(**rule)], "channels": [webhook("hook", hook.url)]}
+        )
+        running = self.collector_factory(alert_rules=path, alert_interval=0)
+        return hook, self.clients(running)
+
+
+@pytest.fixture
+def setup(
+    collector_factory: Callable[..., Any],
+    rules_file: Callable[[dict[str, Any]], Path],
+    clients: Callable[[Any], httpx.Client],
+    receivers: Callable[..., Receiver],
+) -> Setup:
+    """A collector + TTFT rule + webhook receiver factory."""
+    return Setup(collector_factory, rules_file, clients, receivers)

@@ -3,33 +3,17 @@ no-data policies, keep_firing_for — driven by explicit evaluation times."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
 import httpx
 import pytest
 
-from tests.conftest import RunningCollector, wait_until
+from tests.conftest import wait_until
 
-from .conftest import ttft_rule, webhook
-from .harness import Receiver, at, evaluate, llm_span, send, state_of
+from .conftest import Setup
+from .harness import at, evaluate, llm_span, send, state_of
 
 
 def _idle(client: httpx.Client) -> bool:
     return client.get("/api/v1/alerts/notifications", params={"delivery": "pending"}).json() == []
-
-
-def _start(
-    collector_factory: Callable[..., RunningCollector],
-    rules_file: Callable[[dict[str, Any]], Path],
-    clients: Callable[[Any], httpx.Client],
-    receiver: Receiver,
-    **rule: Any,
-) -> tuple[RunningCollector, httpx.Client]:
-    path = rules_file({"rules": [ttft_rule(**rule)], "channels": [webhook("hook", receiver.url)]})
-    running = collector_factory(alert_rules=path, alert_interval=0)
-    return running, clients(running)
 
 
 def _minutes(
@@ -46,14 +30,10 @@ def _minutes(
 
 
 def test_breach_goes_pending_then_firing_with_exactly_one_notification(
-    collector_factory: Callable[..., RunningCollector],
-    rules_file: Callable[[dict[str, Any]], Path],
-    receivers: Callable[..., Receiver],
-    clients: Callable[[Any], httpx.Client],
+    setup: Setup,
 ) -> None:
     """A breach is pending until `for` has passed, then fires and notifies once."""
-    hook = receivers()
-    _, client = _start(collector_factory, rules_file, clients, hook)
+    hook, client = setup.start()
     _minutes(client, 0, 12, ttft_s=8.0)
     assert state_of(evaluate(client, at(5)), "slow-first-token") == ["pending"]
     assert state_of(evaluate(client, at(6)), "slow-first-token") == ["pending"]
@@ -72,14 +52,10 @@ def test_breach_goes_pending_then_firing_with_exactly_one_notification(
 
 
 def test_recovery_sends_a_resolved_notification(
-    collector_factory: Callable[..., RunningCollector],
-    rules_file: Callable[[dict[str, Any]], Path],
-    receivers: Callable[..., Receiver],
-    clients: Callable[[Any], httpx.Client],
+    setup: Setup,
 ) -> None:
     """Once the condition clears, a firing alert resolves and says so."""
-    hook = receivers()
-    _, client = _start(collector_factory, rules_file, clients, hook, **{"for": "0s"})
+    hook, client = setup.start(**{"for": "0s"})
     _minutes(client, 0, 5, ttft_s=8.0)
     _minutes(client, 5, 12, ttft_s=0.2)
     assert state_of(evaluate(client, at(5)), "slow-first-token") == ["firing"]
@@ -89,14 +65,10 @@ def test_recovery_sends_a_resolved_notification(
 
 
 def test_one_good_evaluation_resets_pending(
-    collector_factory: Callable[..., RunningCollector],
-    rules_file: Callable[[dict[str, Any]], Path],
-    receivers: Callable[..., Receiver],
-    clients: Callable[[Any], httpx.Client],
+    setup: Setup,
 ) -> None:
     """`for` must hold continuously: one evaluation below threshold drops pending."""
-    hook = receivers()
-    _, client = _start(collector_factory, rules_file, clients, hook, window="1m")
+    _hook, client = setup.start(window="1m")
     _minutes(client, 0, 2, ttft_s=8.0)
     _minutes(client, 2, 3, ttft_s=0.2)
     _minutes(client, 3, 6, ttft_s=8.0)
@@ -108,16 +80,10 @@ def test_one_good_evaluation_resets_pending(
 
 
 def test_min_samples_guards_against_a_few_requests(
-    collector_factory: Callable[..., RunningCollector],
-    rules_file: Callable[[dict[str, Any]], Path],
-    receivers: Callable[..., Receiver],
-    clients: Callable[[Any], httpx.Client],
+    setup: Setup,
 ) -> None:
     """Fewer spans than min_samples never start an alert, however slow they are."""
-    hook = receivers()
-    _, client = _start(
-        collector_factory, rules_file, clients, hook, min_samples=20, **{"for": "0s"}
-    )
+    _hook, client = setup.start(min_samples=20, **{"for": "0s"})
     _minutes(client, 0, 5, ttft_s=30.0)
     results = evaluate(client, at(5))
     assert [(i["outcome"], i["state"]) for i in results[0]["instances"]] == [
@@ -129,18 +95,12 @@ def test_min_samples_guards_against_a_few_requests(
     ("policy", "expected"), [("alert", "firing"), ("ok", "resolved"), ("keep_last", "firing")]
 )
 def test_no_data_policy_decides_a_firing_alerts_fate(
-    collector_factory: Callable[..., RunningCollector],
-    rules_file: Callable[[dict[str, Any]], Path],
-    receivers: Callable[..., Receiver],
-    clients: Callable[[Any], httpx.Client],
+    setup: Setup,
     policy: str,
     expected: str,
 ) -> None:
     """With no spans in the window, no_data=alert keeps firing, ok resolves, keep_last holds."""
-    hook = receivers()
-    _, client = _start(
-        collector_factory, rules_file, clients, hook, no_data=policy, **{"for": "0s"}
-    )
+    _hook, client = setup.start(no_data=policy, **{"for": "0s"})
     _minutes(client, 0, 5, ttft_s=8.0)
     assert state_of(evaluate(client, at(5)), "slow-first-token") == ["firing"]
     results = evaluate(client, at(30))
@@ -148,33 +108,19 @@ def test_no_data_policy_decides_a_firing_alerts_fate(
 
 
 def test_no_data_alert_policy_fires_on_an_absent_metric(
-    collector_factory: Callable[..., RunningCollector],
-    rules_file: Callable[[dict[str, Any]], Path],
-    receivers: Callable[..., Receiver],
-    clients: Callable[[Any], httpx.Client],
+    setup: Setup,
 ) -> None:
     """no_data=alert treats silence as a breach: pending, then firing after `for`."""
-    hook = receivers()
-    _, client = _start(
-        collector_factory, rules_file, clients, hook, no_data="alert", **{"for": "1m"}
-    )
+    _hook, client = setup.start(no_data="alert", **{"for": "1m"})
     assert state_of(evaluate(client, at(0)), "slow-first-token") == ["pending"]
     assert state_of(evaluate(client, at(1)), "slow-first-token") == ["firing"]
 
 
 def test_keep_firing_for_holds_after_the_condition_clears(
-    collector_factory: Callable[..., RunningCollector],
-    rules_file: Callable[[dict[str, Any]], Path],
-    receivers: Callable[..., Receiver],
-    clients: Callable[[Any], httpx.Client],
+    setup: Setup,
 ) -> None:
     """keep_firing_for keeps an alert firing through a short dip, then resolves."""
-    hook = receivers()
-    _, client = _start(
-        collector_factory,
-        rules_file,
-        clients,
-        hook,
+    _hook, client = setup.start(
         window="1m",
         keep_firing_for="2m",
         **{"for": "0s"},
@@ -187,16 +133,10 @@ def test_keep_firing_for_holds_after_the_condition_clears(
 
 
 def test_grouped_rule_keeps_one_instance_per_model(
-    collector_factory: Callable[..., RunningCollector],
-    rules_file: Callable[[dict[str, Any]], Path],
-    receivers: Callable[..., Receiver],
-    clients: Callable[[Any], httpx.Client],
+    setup: Setup,
 ) -> None:
     """group_by: [model] fires only for the slow model."""
-    hook = receivers()
-    _, client = _start(
-        collector_factory, rules_file, clients, hook, group_by=["model"], **{"for": "0s"}
-    )
+    _hook, client = setup.start(group_by=["model"], **{"for": "0s"})
     send(client, [llm_span(at(1 + k / 10), ttft_s=8.0, model="slow") for k in range(5)])
     send(client, [llm_span(at(1 + k / 10), ttft_s=0.1, model="fast") for k in range(5)])
     results = evaluate(client, at(5))
