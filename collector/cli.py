@@ -65,6 +65,23 @@ def _location_options(func: F) -> F:
     help="JSON price entries over the defaults [CHAINSIGHT_PRICING_FILE].",
 )
 @click.option(
+    "--alert-rules",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Alert rules YAML, reloaded on change [CHAINSIGHT_ALERT_RULES].",
+)
+@click.option(
+    "--alert-interval",
+    type=float,
+    default=None,
+    help="Seconds between alert evaluations; 0 = on demand [CHAINSIGHT_ALERT_INTERVAL].",
+)
+@click.option(
+    "--dashboard-url",
+    default=None,
+    help="Dashboard URL for alert links [CHAINSIGHT_DASHBOARD_URL].",
+)
+@click.option(
     "--allow-open-remote",
     is_flag=True,
     default=None,
