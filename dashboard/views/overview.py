@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from chainsight.dashboard import charts, notices, state, tables
+from chainsight.dashboard import alert_client, charts, notices, state, tables
 from chainsight.dashboard.data import fetch_metrics, fetch_status, fetch_traces
 from chainsight.storage.model import MetricPoint, MetricQuery
 
@@ -98,7 +98,13 @@ def render() -> None:
             )
     with st.container(border=True):
         st.markdown("**:material/notifications: Firing alerts**")
-        st.caption("Alerting is coming: firing alerts will be listed here.")
+        firing = alert_client.fetch_firing(conn)
+        if not firing:
+            st.caption("Nothing firing.")
+        for alert in firing:
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
+            value = "no data" if alert.value is None else f"{alert.value:.4g}"
+            st.markdown(f":red[:material/error:] **{alert.rule}** {labels} — value {value}")
     left, right = st.columns(2)
     for col, title, sort in (
         (left, "Slowest traces", "duration_desc"),
