@@ -1,0 +1,188 @@
+"""End to end: spans from the real OTel SDK through the real collector (uvicorn, DuckDB file),
+drift reports, series and reference periods through the HTTP API."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from conftest import OtelPipeline, RunningCollector  # the shared tests/conftest.py
+
+from chainsight import semconv as sc
+
+from .synthetic import TEMPLATES, TOPICS
+
+CALLS = 200  # per window: the small-sample tests (KS, chi-square) run
+BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+VECTOR = sc.EMBEDDING_EMBEDDINGS + ".0.embedding.vector"
+
+
+def _ns(t: datetime) -> int:
+    return int(t.timestamp()) * 10**9
+
+
+def _send(pipeline: OtelPipeline, start: datetime, language: str, offset: float) -> None:
+    """CALLS chat calls in ``language`` and CALLS embedding calls around ``offset``, spread
+    over the hour from ``start``."""
+    rng = random.Random(f"{start}{language}")
+    step = 3600 * 10**9 // CALLS
+    for i in range(CALLS):
+        t0 = _ns(start) + i * step
+        words = TOPICS["billing"]
+        question = rng.choice(TEMPLATES[language]).format(a=rng.choice(words), b=rng.choice(words))
+        span = pipeline.tracer.start_span("chat gpt-4o", start_time=t0)
+        span.set_attribute(sc.GEN_AI_OPERATION_NAME, "chat")
+        span.set_attribute(sc.GEN_AI_REQUEST_MODEL, "gpt-4o")
+        span.set_attribute(sc.GEN_AI_USAGE_INPUT_TOKENS, rng.randint(300, 500))
+        span.set_attribute(sc.GEN_AI_USAGE_OUTPUT_TOKENS, rng.randint(100, 200))
+        span.set_attribute(sc.INPUT_VALUE, question)
+        span.set_attribute(sc.OUTPUT_VALUE, "Here is how to do that.")
+        span.end(end_time=t0 + rng.randint(400, 900) * 10**6)
+        emb = pipeline.tracer.start_span("embeddings text-embedding-3-small", start_time=t0)
+        emb.set_attribute(sc.GEN_AI_OPERATION_NAME, "embeddings")
+        emb.set_attribute(sc.GEN_AI_REQUEST_MODEL, "text-embedding-3-small")
+        emb.set_attribute(VECTOR, [offset + rng.gauss(0, 0.1) for _ in range(8)])
+        emb.end(end_time=t0 + 50 * 10**6)
+    pipeline.flush()
+
+
+@pytest.fixture
+def seeded(
+    collector: RunningCollector, pipeline_factory: Callable[..., OtelPipeline]
+) -> RunningCollector:
+    """Hour 0 English with embeddings near 0, hour 1 Spanish with embeddings near 1."""
+    pipeline = pipeline_factory(collector.otlp_url, project="shop")
+    _send(pipeline, BASE, "en", 0.0)
+    _send(pipeline, BASE + HOUR, "es", 1.0)
+    return collector
+
+
+def _get(collector: RunningCollector, path: str, **params: Any) -> httpx.Response:
+    with collector.client() as client:
+        return client.get(path, params=params)
+
+
+def _report(collector: RunningCollector, **params: Any) -> dict[str, Any]:
+    response = _get(
+        collector,
+        "/api/v1/drift",
+        project="shop",
+        current_start=(BASE + HOUR).isoformat(),
+        current_end=(BASE + 2 * HOUR).isoformat(),
+        **params,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _feature(report: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(f for f in report["features"] if f["feature"] == name)
+    return found
+
+
+def test_report_detects_the_language_switch(seeded: RunningCollector) -> None:
+    """English to Spanish: the language feature drifts by chi-square on 200 calls each."""
+    report = _report(
+        seeded, baseline_start=BASE.isoformat(), baseline_end=(BASE + HOUR).isoformat()
+    )
+    language = _feature(report, "input_language")
+    assert language["verdict"] == "drift"
+    assert language["statistic"] == "chisquare"
+    assert (language["baseline_count"], language["current_count"]) == (CALLS, CALLS)
+
+
+def test_report_detects_embedding_drift_from_recorded_vectors(seeded: RunningCollector) -> None:
+    """Vectors recorded by embedding steps moved by 1 per dimension: mean distance ≈ √8."""
+    report = _report(seeded, baseline="previous")
+    embedding = _feature(report, "embedding")
+    assert embedding["verdict"] == "drift"
+    assert embedding["score"] == pytest.approx(8**0.5, rel=0.05)
+
+
+def test_report_keeps_unchanged_features_quiet(seeded: RunningCollector) -> None:
+    """Token counts were drawn from one distribution in both hours."""
+    report = _report(seeded, baseline="previous")
+    assert _feature(report, "output_tokens")["verdict"] == "no_drift"
+    assert report["baseline"]["label"] == "previous"
+    assert report["baseline"]["spans"] == 2 * CALLS
+
+
+def test_report_without_baseline_data_gives_no_verdict(seeded: RunningCollector) -> None:
+    """A baseline hour with no spans: no verdict, said in the message."""
+    report = _report(
+        seeded,
+        baseline_start=(BASE - 5 * HOUR).isoformat(),
+        baseline_end=(BASE - 4 * HOUR).isoformat(),
+    )
+    assert report["verdict"] == "insufficient_data"
+    assert "No verdict" in report["message"]
+
+
+def test_saved_reference_period_serves_as_baseline(seeded: RunningCollector) -> None:
+    """POST a named period, then ?baseline=<name> compares against it."""
+    period = {
+        "name": "launch week",
+        "start": BASE.isoformat(),
+        "end": (BASE + HOUR).isoformat(),
+        "project": "shop",
+    }
+    with seeded.client() as client:
+        created = client.post("/api/v1/drift/references", json=period)
+        assert created.status_code == 201, created.text
+        listed = client.get("/api/v1/drift/references", params={"project": "shop"}).json()
+    assert [p["name"] for p in listed] == ["launch week"]
+    report = _report(seeded, baseline="launch week")
+    assert report["baseline"]["label"] == "launch week"
+    assert _feature(report, "input_language")["verdict"] == "drift"
+
+
+def test_deleted_reference_period_is_gone(seeded: RunningCollector) -> None:
+    """DELETE answers 204, then the name is unknown (404 with the error body)."""
+    period = {"name": "q1", "start": BASE.isoformat(), "end": (BASE + HOUR).isoformat()}
+    with seeded.client() as client:
+        assert client.post("/api/v1/drift/references", json=period).status_code == 201
+        assert client.delete("/api/v1/drift/references/q1").status_code == 204
+        missing = client.get("/api/v1/drift/references/q1")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_unknown_reference_baseline_is_404(seeded: RunningCollector) -> None:
+    """?baseline= naming no saved period is a 404, not a silent fallback."""
+    response = _get(seeded, "/api/v1/drift", baseline="nope")
+    assert response.status_code == 404
+
+
+def test_series_scores_rolling_windows(seeded: RunningCollector) -> None:
+    """Hourly windows over the two hours: the second point (Spanish vs English) drifts."""
+    response = _get(
+        seeded,
+        "/api/v1/drift/series",
+        project="shop",
+        feature="input_language",
+        start=(BASE - HOUR).isoformat(),
+        end=(BASE + 2 * HOUR).isoformat(),
+        window_seconds=3600,
+    )
+    assert response.status_code == 200, response.text
+    points = response.json()
+    assert [p["verdict"] for p in points] == ["insufficient_data", "insufficient_data", "drift"]
+
+
+def test_unknown_feature_is_a_bad_request(seeded: RunningCollector) -> None:
+    """A typo in a feature name is a 400 naming the known features."""
+    response = _get(seeded, "/api/v1/drift", features="input_tokenz")
+    assert response.status_code == 400
+    assert "input_tokens" in response.json()["error"]["message"]
+
+
+def test_feature_catalogue_lists_every_feature(seeded: RunningCollector) -> None:
+    """GET /api/v1/drift/features names what alert rules can use as drift.<name>."""
+    names = [f["name"] for f in _get(seeded, "/api/v1/drift/features").json()]
+    assert {"input_tokens", "ttft_ms", "model", "input_language", "input_text"} <= set(names)
