@@ -56,6 +56,7 @@ class OtlpReceiver:
     hold: threading.Event | None = None
     received: list[Received] = field(default_factory=list)
     started: threading.Event = field(default_factory=threading.Event)
+    arrivals: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -63,6 +64,8 @@ class OtlpReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                with receiver._lock:
+                    receiver.arrivals += 1
                 receiver.started.set()
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if self.headers.get("Content-Encoding") == "gzip":

@@ -169,6 +169,18 @@ def test_slow_collector_flush_returns_false_before_the_reply(
         assert pipeline.processor.flush(timeout=10.0) is True
 
 
+def test_a_timed_out_request_is_retried(make_pipeline: PipelineFactory) -> None:
+    """A reply slower than the request timeout counts as transient: the batch is sent again."""
+    release = threading.Event()
+    with OtlpReceiver(hold=release) as receiver:
+        pipeline = make_pipeline(receiver.traces_url, timeout=0.2)
+        pipeline.spans(1)
+        assert pipeline.processor.flush(timeout=0.1) is False
+        wait_until(lambda: receiver.arrivals >= 2)
+        release.set()
+        assert pipeline.processor.flush(timeout=10.0) is True
+
+
 def test_500_is_retried_and_the_batch_delivered_once(make_pipeline: PipelineFactory) -> None:
     """One 500 then success: two requests, the spans accepted exactly once."""
     with OtlpReceiver(script=[Reply(500)]) as receiver:

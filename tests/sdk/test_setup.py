@@ -139,6 +139,17 @@ def test_shutdown_forgets_init(provider: TracerProvider) -> None:
     assert RUNTIME.config.project == resolve().project
 
 
+def test_init_after_shutdown_starts_a_fresh_pipeline(provider: TracerProvider) -> None:
+    """init() → shutdown() → init() exports through the new pipeline only, once."""
+    first, second = InMemorySpanExporter(), InMemorySpanExporter()
+    cs.init(tracer_provider=provider, exporter=first)
+    cs.shutdown(timeout=2.0)
+    cs.init(tracer_provider=provider, exporter=second)
+    _one_span()
+    assert cs.flush(timeout=10.0) is True
+    assert (len(first.get_finished_spans()), len(second.get_finished_spans())) == (0, 1)
+
+
 def test_flush_delivers_to_the_collector_with_the_project(provider: TracerProvider) -> None:
     """init(endpoint=..., api_key=...) exports over HTTP; the project is on the resource."""
     with OtlpReceiver() as receiver:
