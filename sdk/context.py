@@ -50,7 +50,11 @@ class _Scope:
             attributes[semconv.TAG_TAGS] = tags
         if metadata:
             # OpenInference: ``metadata`` is a JSON object string.
-            attributes[semconv.METADATA] = json.dumps(metadata, default=str, sort_keys=True)
+            try:
+                text = json.dumps(metadata, default=str, sort_keys=True)
+            except ValueError:  # a cycle: keep the block working, show the keys
+                text = json.dumps({key: "<unserializable>" for key in metadata}, sort_keys=True)
+            attributes[semconv.METADATA] = text
         self.attributes = attributes
 
 
