@@ -21,7 +21,7 @@ from typing import Any
 import click
 import httpx
 
-from .state import API_KEY_ENV, COLLECTOR_URL_ENV, DEFAULT_COLLECTOR_URL
+from .client import API_KEY_ENV, COLLECTOR_URL_ENV, DEFAULT_COLLECTOR_URL
 
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
 START_TIMEOUT_S = 60.0

@@ -41,6 +41,11 @@ from chainsight.storage.model import (
     UserSummary,
 )
 
+COLLECTOR_URL_ENV = "CHAINSIGHT_COLLECTOR_URL"
+"""Where the dashboard finds the collector's query API."""
+API_KEY_ENV = "CHAINSIGHT_API_KEY"
+"""The project API key the dashboard sends (unset when the collector runs open)."""
+DEFAULT_COLLECTOR_URL = "http://127.0.0.1:4318"
 DEFAULT_TIMEOUT_S = 10.0
 """Long enough for a metric series at 10M spans (target < 0.5 s) with a wide margin."""
 

@@ -15,13 +15,8 @@ import streamlit as st
 
 from chainsight.storage.model import TraceFilter
 
+from .client import API_KEY_ENV, COLLECTOR_URL_ENV, DEFAULT_COLLECTOR_URL
 from .data import Connection
-
-COLLECTOR_URL_ENV = "CHAINSIGHT_COLLECTOR_URL"
-"""Where the dashboard finds the collector's query API."""
-API_KEY_ENV = "CHAINSIGHT_API_KEY"
-"""The project API key the dashboard sends (unset when the collector runs open)."""
-DEFAULT_COLLECTOR_URL = "http://127.0.0.1:4318"
 
 PRESETS: dict[str, timedelta] = {
     "15m": timedelta(minutes=15),
