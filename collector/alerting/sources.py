@@ -194,4 +194,7 @@ def default_sources() -> MetricSources:
         _span_spec("cost", "money", counts, "sum", "USD spent in the window"),
     ):
         sources.register(spec)
+    from chainsight.collector.drift.alert_source import register as register_drift
+
+    register_drift(sources)
     return sources

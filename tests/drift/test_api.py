@@ -186,3 +186,45 @@ def test_feature_catalogue_lists_every_feature(seeded: RunningCollector) -> None
     """GET /api/v1/drift/features names what alert rules can use as drift.<name>."""
     names = [f["name"] for f in _get(seeded, "/api/v1/drift/features").json()]
     assert {"input_tokens", "ttft_ms", "model", "input_language", "input_text"} <= set(names)
+
+
+def test_alert_rule_reads_drift_as_a_metric(seeded: RunningCollector) -> None:
+    """An alert rule on drift.input_language (PSI > 0.2 over 1 h) breaches after the switch."""
+    rule = {
+        "name": "language-drift",
+        "metric": "drift.input_language",
+        "aggregation": "psi",
+        "window": "1h",
+        "op": ">",
+        "threshold": 0.2,
+        "filters": {"project": "shop"},
+    }
+    with seeded.client() as client:
+        response = client.post(
+            "/api/v1/alerts/test", json=rule, params={"now": (BASE + 2 * HOUR).isoformat()}
+        )
+    assert response.status_code == 200, response.text
+    [instance] = response.json()["instances"]
+    assert instance["value"] > 0.2
+    assert instance["samples"] == CALLS
+    assert instance["state"] != "inactive"
+
+
+def test_alert_rule_on_drift_without_data_reports_no_data(seeded: RunningCollector) -> None:
+    """Before any spans the drift metric is no data, never a zero that would resolve."""
+    rule = {
+        "name": "tokens-drift",
+        "metric": "drift.input_tokens",
+        "window": "1h",
+        "op": ">",
+        "threshold": 0.1,
+        "filters": {"project": "shop"},
+    }
+    with seeded.client() as client:
+        response = client.post(
+            "/api/v1/alerts/test", json=rule, params={"now": (BASE - HOUR).isoformat()}
+        )
+    assert response.status_code == 200, response.text
+    [instance] = response.json()["instances"]
+    assert instance["value"] is None
+    assert instance["outcome"] == "no_data"
