@@ -100,12 +100,20 @@ def run_collector(
         app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"collector-{port}", daemon=True)
+    exits: list[SystemExit] = []
+
+    def serve() -> None:
+        try:
+            server.run()
+        except SystemExit as exc:  # uvicorn calls sys.exit(3) when the lifespan fails
+            exits.append(exc)
+
+    thread = threading.Thread(target=serve, name=f"collector-{port}", daemon=True)
     thread.start()
     try:
         wait_until(lambda: server.started or not thread.is_alive())
         if not server.started:
-            raise RuntimeError("collector failed to start (see the log above)")
+            raise RuntimeError(f"collector failed to start (exit {exits}; see the log above)")
         running = RunningCollector(f"http://127.0.0.1:{port}", settings, app, server, thread)
         yield running
     finally:

@@ -226,3 +226,28 @@ def test_cli_keys_create_goes_through_the_running_collector(
         f"{process.base_url}/api/v1/keys", headers={"authorization": f"Bearer {key}"}
     )
     assert [k["project"] for k in listed.json()] == ["live"]
+
+
+def test_app_refuses_to_start_open_on_a_public_host(
+    collector_factory: Callable[..., RunningCollector],
+) -> None:
+    """The lifespan itself refuses host=0.0.0.0 without keys (the socket stays on loopback)."""
+    with pytest.raises(RuntimeError, match="failed to start"):
+        collector_factory(host="0.0.0.0")
+
+
+def test_public_host_keeps_requiring_keys_after_all_are_revoked(
+    collector_factory: Callable[..., RunningCollector], tmp_path: Path
+) -> None:
+    """Revoking the last key does not reopen a collector configured for a public address."""
+    data_dir = tmp_path / "public"
+    runner = CliRunner()
+    key = runner.invoke(
+        keys_cli, ["create", "--project", "p", "--data-dir", str(data_dir)]
+    ).stdout.strip()
+    collector = collector_factory(data_dir=data_dir, host="0.0.0.0")
+    key_id = (parse_key(key) or ("", ""))[0]
+    with collector.client(key) as client:
+        assert client.delete(f"/api/v1/keys/{key_id}").status_code == 204
+    with collector.client() as client:
+        assert client.get("/api/v1/traces").status_code == 401
