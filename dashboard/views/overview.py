@@ -103,8 +103,8 @@ def render() -> None:
             st.caption("Nothing firing.")
         for alert in firing:
             labels = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()))
-            value = "no data" if alert.value is None else f"{alert.value:.4g}"
-            st.markdown(f":red[:material/error:] **{alert.rule}** {labels} — value {value}")
+            shown = "no data" if alert.value is None else f"{alert.value:.4g}"
+            st.markdown(f":red[:material/error:] **{alert.rule}** {labels} — value {shown}")
     left, right = st.columns(2)
     for col, title, sort in (
         (left, "Slowest traces", "duration_desc"),
