@@ -128,3 +128,18 @@ def test_collector_down_shows_the_message(page: Any, tmp_path: Any) -> None:
         text = _open(page, url + "/traces")
     assert notices.COLLECTOR_DOWN_TITLE in text
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_clicking_a_row_opens_the_trace(page: Any, dashboard_url: str, seeded: Seeded) -> None:
+    """Selecting the first (newest) row of the trace table opens that trace's view."""
+    _open(page, dashboard_url + "/traces")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    box = grid.bounding_box()
+    # Glide's row-marker column is the first ~30 px; the header row is about 35 px tall.
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
+    page.wait_for_url("**/trace-detail?*trace=*")
+    browser.wait_for_app(page)
+    trace_id = page.url.split("trace=")[1].split("&")[0]
+    newest = max(seeded.traces, key=lambda t: t.spans[0].start_ns)
+    assert trace_id == newest.trace_id
+    assert trace_id in page.inner_text('[data-testid="stMain"]')
