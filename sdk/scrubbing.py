@@ -56,6 +56,34 @@ DEFAULT_VALUE_PATTERNS: tuple[str, ...] = (
 )
 """Secret-looking fragments replaced inside string values."""
 
+VALUE_TRIGGERS: tuple[str, ...] = (
+    "pass",
+    "secret",
+    "key",
+    "token",
+    "credential",
+    "cookie",
+    "csrf",
+    "xsrf",
+    "jwt",
+    "bearer ",
+    "basic ",
+    "sk-",
+    "eyj",
+    "akia",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+)
+"""Lower-case substrings one of which every default value pattern needs; a string containing
+none of them skips the regexes (substring tests cost ~1 µs where the regexes cost ~20 µs on
+this machine for a short prompt)."""
+
+KEY_CACHE_SIZE = 4096
+"""Distinct keys whose verdict is remembered (parameter and field names repeat endlessly)."""
+
 VALUE_REPLACEMENT = "[scrubbed]"
 """What a secret fragment inside a string becomes."""
 
@@ -63,9 +91,12 @@ VALUE_REPLACEMENT = "[scrubbed]"
 class Scrubber:
     """Compiled key and value patterns for one configuration."""
 
-    __slots__ = ("_assignment", "_key", "_value")
+    __slots__ = ("_assignment", "_always", "_key", "_keys", "_triggers", "_value")
 
     def __init__(self, extra_patterns: tuple[str, ...] = ()) -> None:
+        self._always = bool(extra_patterns)  # user patterns cannot be prefiltered
+        self._keys: dict[str, str | None] = {}
+        self._triggers = re.compile("|".join(re.escape(t) for t in VALUE_TRIGGERS))
         self._key = re.compile("|".join((*DEFAULT_KEY_PATTERNS, *extra_patterns)), re.IGNORECASE)
         self._assignment = re.compile(ASSIGNMENT_PATTERN, re.IGNORECASE)
         self._value = re.compile(
@@ -75,13 +106,21 @@ class Scrubber:
 
     def key_replacement(self, key: str) -> str | None:
         """``[scrubbed: <match>]`` when ``key`` names a secret, else None."""
+        try:
+            return self._keys[key]
+        except KeyError:
+            pass
         match = self._key.search(key)
-        if match is None:
-            return None
-        return f"[scrubbed: {match.group(0).lower()!r}]"
+        verdict = None if match is None else f"[scrubbed: {match.group(0).lower()!r}]"
+        if len(self._keys) < KEY_CACHE_SIZE:
+            self._keys[key] = verdict
+        return verdict
 
     def value(self, text: str) -> str:
         """``text`` with every secret-looking fragment replaced."""
+        if not self._always:
+            if self._triggers.search(text.lower()) is None:
+                return text
         text = self._assignment.sub(_ASSIGNMENT_REPLACEMENT, text)
         return self._value.sub(VALUE_REPLACEMENT, text)
 
