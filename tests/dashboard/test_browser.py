@@ -56,7 +56,7 @@ def _open(page: Any, url: str) -> str:
         ("/latency", "Percentiles over the whole range"),
         ("/cost", "Unpriced models"),
         ("/settings", "Pricing (USD per 1M tokens)"),
-        ("/drift", "coming"),
+        ("/drift", "Baseline"),
         ("/alerts", "coming"),
     ],
 )

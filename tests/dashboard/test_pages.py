@@ -160,7 +160,7 @@ def test_settings_page_shows_the_pricing_table(
     assert "Auth is off" in _text(at)
 
 
-@pytest.mark.parametrize("page", ["drift", "alerts"])
+@pytest.mark.parametrize("page", ["alerts"])
 def test_placeholder_pages_say_coming(
     seeded: Seeded, monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:

@@ -3,7 +3,6 @@ drift reports, series and reference periods through the HTTP API."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,43 +11,10 @@ import httpx
 import pytest
 from conftest import OtelPipeline, RunningCollector  # the shared tests/conftest.py
 
-from chainsight import semconv as sc
+from .traffic import CALLS, send_calls
 
-from .synthetic import TEMPLATES, TOPICS
-
-CALLS = 200  # per window: the small-sample tests (KS, chi-square) run
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
-VECTOR = sc.EMBEDDING_EMBEDDINGS + ".0.embedding.vector"
-
-
-def _ns(t: datetime) -> int:
-    return int(t.timestamp()) * 10**9
-
-
-def _send(pipeline: OtelPipeline, start: datetime, language: str, offset: float) -> None:
-    """CALLS chat calls in ``language`` and CALLS embedding calls around ``offset``, spread
-    over the hour from ``start``."""
-    rng = random.Random(f"{start}{language}")
-    step = 3600 * 10**9 // CALLS
-    for i in range(CALLS):
-        t0 = _ns(start) + i * step
-        words = TOPICS["billing"]
-        question = rng.choice(TEMPLATES[language]).format(a=rng.choice(words), b=rng.choice(words))
-        span = pipeline.tracer.start_span("chat gpt-4o", start_time=t0)
-        span.set_attribute(sc.GEN_AI_OPERATION_NAME, "chat")
-        span.set_attribute(sc.GEN_AI_REQUEST_MODEL, "gpt-4o")
-        span.set_attribute(sc.GEN_AI_USAGE_INPUT_TOKENS, rng.randint(300, 500))
-        span.set_attribute(sc.GEN_AI_USAGE_OUTPUT_TOKENS, rng.randint(100, 200))
-        span.set_attribute(sc.INPUT_VALUE, question)
-        span.set_attribute(sc.OUTPUT_VALUE, "Here is how to do that.")
-        span.end(end_time=t0 + rng.randint(400, 900) * 10**6)
-        emb = pipeline.tracer.start_span("embeddings text-embedding-3-small", start_time=t0)
-        emb.set_attribute(sc.GEN_AI_OPERATION_NAME, "embeddings")
-        emb.set_attribute(sc.GEN_AI_REQUEST_MODEL, "text-embedding-3-small")
-        emb.set_attribute(VECTOR, [offset + rng.gauss(0, 0.1) for _ in range(8)])
-        emb.end(end_time=t0 + 50 * 10**6)
-    pipeline.flush()
 
 
 @pytest.fixture
@@ -57,8 +23,8 @@ def seeded(
 ) -> RunningCollector:
     """Hour 0 English with embeddings near 0, hour 1 Spanish with embeddings near 1."""
     pipeline = pipeline_factory(collector.otlp_url, project="shop")
-    _send(pipeline, BASE, "en", 0.0)
-    _send(pipeline, BASE + HOUR, "es", 1.0)
+    send_calls(pipeline, BASE, "en", 0.0)
+    send_calls(pipeline, BASE + HOUR, "es", 1.0)
     return collector
 
 
