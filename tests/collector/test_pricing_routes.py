@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from conftest import RunningCollector
 from otlp_payloads import PROTOBUF, llm_attributes, request, span
 
@@ -98,3 +102,27 @@ def test_put_with_invalid_pattern_is_400(collector: RunningCollector) -> None:
         response = client.put("/api/v1/pricing/bad", json=_entry("bad", "gpt-(4"))
         assert response.status_code == 400
         assert "bad" not in {p["id"] for p in client.get("/api/v1/pricing").json()}
+
+
+def test_pricing_file_entries_are_loaded_and_used(
+    collector_factory: Callable[..., RunningCollector], tmp_path: Path
+) -> None:
+    """Entries of CHAINSIGHT_PRICING_FILE are listed with source "file" and price spans."""
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps({"prices": [_entry("house", "house-model", 10.0, 20.0)]}))
+    collector = collector_factory(pricing_file=path)
+    trace_id = _ingest_llm(collector, "house-model")
+    with collector.client() as client:
+        listed = {p["id"]: p["source"] for p in client.get("/api/v1/pricing").json()}
+        assert listed["house"] == "file"
+        assert _cost(client, trace_id) == 30.0
+
+
+def test_invalid_pricing_file_stops_startup(
+    collector_factory: Callable[..., RunningCollector], tmp_path: Path
+) -> None:
+    """A malformed pricing file is a startup error, not silently ignored prices."""
+    path = tmp_path / "prices.json"
+    path.write_text('{"prices": [{"id": "x"}]}')
+    with pytest.raises(RuntimeError, match="failed to start"):
+        collector_factory(pricing_file=path)
