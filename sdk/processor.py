@@ -125,6 +125,7 @@ class QueueingSpanProcessor(SpanProcessor):
         self._delivered = 0
         self._dropped = dict.fromkeys(DROP_REASONS, 0)
         self._logged: set[str] = set()
+        self._to_log: list[tuple[str, int, str]] = []  # emitted outside the lock
         self._worker = self._start_worker()
         if hasattr(os, "register_at_fork"):
             # Pre-fork servers (gunicorn, multiprocessing): the child inherits no thread and
@@ -188,7 +189,10 @@ class QueueingSpanProcessor(SpanProcessor):
     def flush(self, timeout: float = 5.0) -> bool:
         """Block until every span ended so far is delivered (True) or dropped/timed out (False)."""
         deadline = time.monotonic() + max(0.0, timeout)
-        with self._cond:
+        # Even taking the lock is bounded: flush(timeout) must return by its deadline.
+        if not self._cond.acquire(timeout=max(0.0, timeout)):
+            return False
+        try:
             target = self._next_seq
             since = self._flushed_to
             self._flushers += 1
@@ -206,6 +210,8 @@ class QueueingSpanProcessor(SpanProcessor):
                 self._flushed_to = target
                 self._drops = [r for r in self._drops if r[1] > target]
             return ok
+        finally:
+            self._cond.release()
 
     def close(self, timeout: float = 5.0) -> bool:
         """Flush within ``timeout``, then stop; spans still queued are dropped and counted."""
@@ -234,6 +240,7 @@ class QueueingSpanProcessor(SpanProcessor):
                 self._drop_locked(lo, hi, Outcome.SHUTDOWN.value, n)
                 self._log_once(Outcome.SHUTDOWN.value, n, "still queued at shutdown")
             self._cond.notify_all()
+        self._emit_logs()
         self._worker.join(max(0.0, deadline - time.monotonic()))
         try:
             self._exporter.shutdown()
@@ -284,6 +291,8 @@ class QueueingSpanProcessor(SpanProcessor):
                 else:
                     self._settle_locked(lo, hi, take, result)
                 self._cond.notify_all()
+            if self._to_log:
+                self._emit_logs()
 
     def _ready_locked(self) -> bool:
         if len(self._queue) >= self._batch_size:
@@ -321,8 +330,16 @@ class QueueingSpanProcessor(SpanProcessor):
             first[0], first[1] = min(first[0], second[0]), max(first[1], second[1])
 
     def _log_once(self, reason: str, count: int, detail: str) -> None:
+        """Queue the first warning per reason; called under the lock, emitted after it."""
         if reason not in self._logged:
             self._logged.add(reason)
+            self._to_log.append((reason, count, detail))
+
+    def _emit_logs(self) -> None:
+        # Never log under our lock: a log handler that makes spans would re-enter on_end.
+        with self._cond:
+            pending, self._to_log = self._to_log, []
+        for reason, count, detail in pending:
             self._log_drop(reason, count, detail)
 
     @staticmethod

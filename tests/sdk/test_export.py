@@ -152,6 +152,7 @@ def test_collector_down_drops_are_counted_after_the_retry_budget(
         lambda: (s := pipeline.processor.stats()).dropped["retries_exhausted"] == 3 and s
     )
     assert stats.delivered == 0
+    wait_until(lambda: _drop_warnings(caplog))
     assert len(_drop_warnings(caplog)) == 1
 
 
@@ -237,6 +238,31 @@ def test_400_is_dropped_counted_and_logged_once(
         assert len(receiver.received) == 2
     assert pipeline.processor.stats().dropped["rejected"] == 4
     assert len(_drop_warnings(caplog)) == 1
+
+
+def test_a_log_handler_that_makes_spans_does_not_deadlock(make_pipeline: PipelineFactory) -> None:
+    """Drop warnings are emitted outside the queue lock, so a span-making handler is safe."""
+    with OtlpReceiver(script=[Reply(400)]) as receiver:
+        pipeline = make_pipeline(receiver.traces_url)
+
+        class SpanPerRecord(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                with pipeline.tracer.start_as_current_span("log-record"):
+                    pass
+
+        handler = SpanPerRecord()
+        logging.getLogger("chainsight.export").addHandler(handler)
+        try:
+            pipeline.spans(1)
+            assert pipeline.processor.flush(timeout=10.0) is False
+            wait_until(
+                lambda: (
+                    pipeline.processor.flush(timeout=1.0)
+                    and [s.name for s in receiver.accepted_spans()] == ["log-record"]
+                )
+            )
+        finally:
+            logging.getLogger("chainsight.export").removeHandler(handler)
 
 
 def test_partial_success_counts_refused_spans(make_pipeline: PipelineFactory) -> None:
