@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
 from conftest import free_port, wait_until
+from opentelemetry.proto.trace.v1.trace_pb2 import Status as PbStatus
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import Tracer
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import Status, StatusCode, Tracer
 from otlp_receiver import OtlpReceiver, Reply
 
 from chainsight import semconv
@@ -96,6 +98,27 @@ def test_flushed_spans_arrive_as_otlp_protobuf_with_names_and_parents(
     assert set(spans) == {"parent", "child"}
     assert spans["child"].parent_span_id == spans["parent"].span_id
     assert spans["parent"].trace_id == parent.get_span_context().trace_id.to_bytes(16, "big")
+
+
+def test_attributes_status_and_events_survive_the_wire(make_pipeline: PipelineFactory) -> None:
+    """Typed attributes, ERROR status and the exception event arrive as the SDK recorded them."""
+    with OtlpReceiver() as receiver:
+        pipeline = make_pipeline(receiver.traces_url)
+        with pipeline.tracer.start_as_current_span("answer") as span:
+            span.set_attribute(semconv.GEN_AI_USAGE_INPUT_TOKENS, 812)
+            span.set_attribute(semconv.GEN_AI_REQUEST_MODEL, "gpt-4o-mini")
+            span.set_attribute(semconv.GEN_AI_RESPONSE_FINISH_REASONS, ("stop",))
+            span.record_exception(ValueError("boom"))
+            span.set_status(Status(StatusCode.ERROR, "boom"))
+        assert pipeline.processor.flush(timeout=10.0)
+        (wire,) = receiver.accepted_spans()
+    attrs = {kv.key: kv.value for kv in wire.attributes}
+    assert attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS].int_value == 812
+    assert attrs[semconv.GEN_AI_REQUEST_MODEL].string_value == "gpt-4o-mini"
+    finish = attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS].array_value.values
+    assert [v.string_value for v in finish] == ["stop"]
+    assert (wire.status.code, wire.status.message) == (PbStatus.STATUS_CODE_ERROR, "boom")
+    assert [e.name for e in wire.events] == ["exception"]
 
 
 def test_resource_carries_service_name_and_project(make_pipeline: PipelineFactory) -> None:
@@ -263,6 +286,44 @@ def test_a_log_handler_that_makes_spans_does_not_deadlock(make_pipeline: Pipelin
             )
         finally:
             logging.getLogger("chainsight.export").removeHandler(handler)
+
+
+class FailingOnceExporter(SpanExporter):
+    """A third-party exporter whose first export raises."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.spans: list[ReadableSpan] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("exporter bug")
+        self.spans.extend(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def test_an_injected_exporter_that_raises_costs_one_batch_not_the_worker() -> None:
+    """The raising batch counts as export_failed; the next batch is still exported."""
+    exporter = FailingOnceExporter()
+    processor = QueueingSpanProcessor(exporter, schedule_delay=30.0)
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("tests")
+    try:
+        with tracer.start_as_current_span("lost"):
+            pass
+        assert processor.flush(timeout=10.0) is False
+        with tracer.start_as_current_span("kept"):
+            pass
+        assert processor.flush(timeout=10.0) is True
+    finally:
+        processor.close(timeout=2.0)
+    assert processor.stats().dropped["export_failed"] == 1
+    assert [s.name for s in exporter.spans] == ["kept"]
 
 
 def test_partial_success_counts_refused_spans(make_pipeline: PipelineFactory) -> None:
