@@ -200,3 +200,15 @@ def test_empty_collector_shows_the_first_trace_snippet(
     """Nothing stored: the page says how to send a first trace."""
     at = run_page(app_for(empty_collector.base_url, monkeypatch))  # type: ignore[attr-defined]
     assert "chainsight.init(" in at.code[0].value
+
+
+def test_global_range_and_refresh_stay_in_the_url(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared URL's range and auto-refresh are applied, on the next page too."""
+    at = run_page(app_for(seeded.url, monkeypatch), range="1h", refresh="30s")
+    assert at.selectbox(key="w_range").value == "1h"
+    at.switch_page("views/traces.py").run()
+    assert at.query_params["range"] == "1h"
+    assert at.query_params["refresh"] == "30s"
+    assert "last 1h" in at.caption[0].value
