@@ -25,13 +25,11 @@ stored through the API, or — when neither defines any — the shipped defaults
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +48,7 @@ from ..settings import Settings
 from . import messages
 from .delivery import Dispatcher
 from .lifecycle import Observation, fingerprint, step
+from .notify import Notifier
 from .results import (
     EvaluatorStatus,
     InstanceResult,
@@ -68,27 +67,11 @@ from .rules import (
     load_rules_file,
     parse_rule,
 )
-from .sources import MetricSources, Sample, SourceQuery, default_sources
+from .series import rule_query, rule_series
+from .sources import MetricSources, Sample, default_sources
 from .units import format_quantity
 
 log = logging.getLogger("chainsight.alerts")
-
-MAX_SERIES_POINTS = 500
-
-
-def silenced(silences: Iterable[Silence], labels: dict[str, str], now: datetime) -> bool:
-    """Whether an active silence matches every one of its matchers against ``labels``."""
-    for s in silences:
-        if not s.starts_at <= now < s.ends_at:
-            continue
-        if all(
-            re.fullmatch(m.value, labels.get(m.name, ""))
-            if m.regex
-            else labels.get(m.name, "") == m.value
-            for m in s.matchers
-        ):
-            return True
-    return False
 
 
 class Evaluator:
@@ -125,7 +108,7 @@ class Evaluator:
         self._channels: dict[str, Channel] = {}
         self._rule_errors: dict[str, str] = {}
         self._instances: dict[str, dict[str, AlertInstance]] = {}
-        self._last_sent: dict[tuple[str, str], datetime] = {}
+        self.notifier = Notifier(dashboard_url, external_url)
         self._last_eval: datetime | None = None
         self._last_ms: float | None = None
         self._evaluations = 0
@@ -140,13 +123,7 @@ class Evaluator:
                 raise RuleError([self._file_error])
             for inst in self.store.alerts.list_instances():
                 self._instances.setdefault(inst.rule, {})[inst.fingerprint] = inst
-            for n in self.store.alerts.list_notifications(limit=5000):
-                if n.status == "firing" and n.delivery != "silenced":
-                    for fp in n.fingerprints:
-                        key = (n.channel, fp)
-                        self._last_sent[key] = max(
-                            self._last_sent.get(key, n.created_at), n.created_at
-                        )
+            self.notifier.remember(self.store.alerts.list_notifications(limit=5000))
             for n in self.store.alerts.list_notifications("pending", limit=5000):
                 self.dispatcher.submit(n)
         if self.interval > 0:
@@ -332,15 +309,7 @@ class Evaluator:
         return result
 
     def _fetch(self, rule: Rule, now: datetime, deadline: float) -> list[Sample]:
-        query = SourceQuery(
-            metric=rule.metric,
-            aggregation=rule.aggregation_resolved,
-            filter=rule.filters.trace_filter(),
-            span_kind=rule.filters.span_kind,
-            group_by=rule.group_label,
-            window_s=rule.window,
-            now=now,
-        )
+        query = rule_query(rule, now)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError(f"evaluation budget of {self.timeout:g}s exhausted")
@@ -425,7 +394,7 @@ class Evaluator:
                     error=seen.error,
                 )
             )
-        sends = self._notifications(rule, events, transitions, now, silences, commit)
+        sends = self.notifier.plan(rule, events, transitions, now, silences, commit, self._channels)
         if commit:
             sent_fps = {fp for n, muted in sends if not muted for fp in n.fingerprints}
             instances = [
@@ -457,68 +426,6 @@ class Evaluator:
         )
         return result, instances, transitions, sends
 
-    def _notifications(  # noqa: PLR0917  # private; called from one place
-        self,
-        rule: Rule,
-        events: list[tuple[AlertInstance, messages.Status]],
-        transitions: list[AlertTransition],
-        now: datetime,
-        silences: list[Silence],
-        commit: bool,
-    ) -> list[tuple[AlertNotification, bool]]:
-        """Group this rule's firing/resolved alerts per channel; repeat firing ones when due."""
-        moved = {t.fingerprint for t in transitions}
-        out: list[tuple[AlertNotification, bool]] = []
-        for name in rule.channels:
-            channel = self._channels.get(name)
-            if channel is None:
-                continue
-            groups: dict[tuple[messages.Status, str, bool], list[messages.AlertItem]] = {}
-            for inst, status in events:
-                key = (channel.name, inst.fingerprint)
-                if status == "resolved" and not channel.send_resolved:
-                    continue
-                repeat = status == "firing" and inst.fingerprint not in moved
-                if repeat and not messages.repeat_due(self._last_sent.get(key), now, channel):
-                    continue
-                item = messages.item(rule, inst, status, self.dashboard_url)
-                muted = silenced(silences, item.labels, now)
-                labels = messages.group_labels(channel, item.labels)
-                gk = messages.group_key(channel, labels)
-                groups.setdefault((status, gk, muted), []).append(item)
-                if commit and not muted:
-                    if status == "firing":
-                        self._last_sent[key] = now
-                    else:
-                        self._last_sent.pop(key, None)
-            for (status, _gk, muted), items in groups.items():
-                labels = messages.group_labels(channel, items[0].labels)
-                dedupe, gk, body = messages.render(
-                    channel,
-                    status,
-                    labels=labels,
-                    items=items,
-                    at=now,
-                    external_url=self.external_url,
-                )
-                out.append(
-                    (
-                        AlertNotification(
-                            id=dedupe,
-                            channel=channel.name,
-                            rule=rule.name,
-                            status=status,
-                            group_key=gk,
-                            fingerprints=[i.instance.fingerprint for i in items],
-                            body=body,
-                            created_at=now,
-                            delivery="silenced" if muted else "pending",
-                        ),
-                        muted,
-                    )
-                )
-        return out
-
     # -- reads ------------------------------------------------------------------------------
 
     def instances(self, rule: str | None = None) -> list[AlertInstance]:
@@ -542,47 +449,16 @@ class Evaluator:
 
     def series(self, rule: Rule, start: datetime, end: datetime, bucket_seconds: int) -> RuleSeries:
         """The rule's metric per bucket over [start, end), for its chart."""
-        bucket_seconds = max(
-            bucket_seconds, int((end - start).total_seconds() // MAX_SERIES_POINTS) + 1
-        )
-        query = SourceQuery(
-            metric=rule.metric,
-            aggregation=rule.aggregation_resolved,
-            filter=rule.filters.trace_filter(),
-            span_kind=rule.filters.span_kind,
-            group_by=rule.group_label,
-            window_s=(end - start).total_seconds(),
-            now=end,
-        )
-        if rule.spec.series is not None:
-            samples = rule.spec.series(self.store, query, bucket_seconds)
-        else:
-            samples = []
-            at = start + timedelta(seconds=bucket_seconds)
-            while at <= end:
-                step_query = SourceQuery(
-                    query.metric,
-                    query.aggregation,
-                    query.filter,
-                    query.span_kind,
-                    query.group_by,
-                    rule.window,
-                    at,
-                )
-                samples += [
-                    Sample(s.labels, s.value, s.samples, at)
-                    for s in rule.spec.fetch(self.store, step_query)
-                ]
-                at += timedelta(seconds=bucket_seconds)
+        samples, bucket = rule_series(self.store, rule, start, end, bucket_seconds)
         return RuleSeries(
             rule=rule.name,
             threshold=rule.threshold_value,
             op=rule.op,
             unit=rule.spec.unit,
-            bucket_seconds=bucket_seconds,
+            bucket_seconds=bucket,
             points=[
-                SeriesPoint(at=s.at or end, labels=s.labels, value=s.value, samples=s.samples)
-                for s in samples
+                SeriesPoint(at=p.at or end, labels=p.labels, value=p.value, samples=p.samples)
+                for p in samples
             ],
         )
 
