@@ -143,3 +143,16 @@ def test_clicking_a_row_opens_the_trace(page: Any, dashboard_url: str, seeded: S
     newest = max(seeded.traces, key=lambda t: t.spans[0].start_ns)
     assert trace_id == newest.trace_id
     assert trace_id in page.inner_text('[data-testid="stMain"]')
+
+
+def test_time_range_follows_sidebar_navigation(page: Any, dashboard_url: str) -> None:
+    """The global range in the URL survives a page switch from the sidebar."""
+    _open(page, dashboard_url + "/traces?range=1h")
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Sessions").first.click()
+    page.wait_for_url("**/sessions*")
+    page.wait_for_function("() => window.location.search.includes('range=1h')")
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Traces").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stMain\"]').innerText.includes('last 1h')"
+    )
+    assert "range=1h" in page.url
