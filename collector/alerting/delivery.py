@@ -99,6 +99,15 @@ class ChannelWorker:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def drain(self) -> list[AlertNotification]:
+        """Take the notifications still queued (after ``stop``)."""
+        out: list[AlertNotification] = []
+        while True:
+            try:
+                out.append(self._queue.get_nowait())
+            except queue.Empty:
+                return out
+
     def submit(self, notification: AlertNotification) -> bool:
         """Queue without blocking; a full queue drops (and logs) the notification."""
         try:
@@ -226,15 +235,19 @@ class Dispatcher:
         """Start workers for new or changed channels; stop those removed or changed."""
         wanted = {c.name: c for c in channels}
         with self._lock:
+            carried: list[AlertNotification] = []
             for name, worker in list(self._workers.items()):
                 if wanted.get(name) != worker.channel:
                     worker.stop(timeout=0.2)
+                    carried += worker.drain()
                     del self._workers[name]
             for name, channel in wanted.items():
                 if name not in self._workers:
                     worker = ChannelWorker(channel, self._alerts)
                     worker.start()
                     self._workers[name] = worker
+        for notification in carried:  # a changed channel keeps its queued messages
+            self.submit(notification)
 
     def submit(self, notification: AlertNotification) -> bool:
         with self._lock:

@@ -166,3 +166,32 @@ def test_failing_receiver_is_retried_then_flagged(
         lambda: [c for c in client.get("/api/v1/alerts/channels").json() if c["flagged"]]
     )
     assert (flagged[0]["name"], len(hook.requests)) == ("hook", 2)
+
+
+def test_undelivered_notification_is_resent_after_restart(
+    collector_factory: Callable[..., Any],
+    rules_file: Callable[[dict[str, Any]], Path],
+    receivers: Callable[..., Receiver],
+    tmp_path: Path,
+) -> None:
+    """At-least-once: a message still pending at shutdown is delivered after a restart."""
+    hook = receivers(status=503)
+    channel = webhook("hook", hook.url, max_retries=10)
+    path = rules_file({"rules": [ttft_rule(**{"for": "0s"})], "channels": [channel]})
+    data = tmp_path / "data"
+    first = collector_factory(data_dir=data, alert_rules=path, alert_interval=0)
+    with first.client() as client:
+        _breach(client)
+        evaluate(client, at(5))
+        hook.wait_for(1)
+    first.stop()
+    hook.status = 200
+    second = collector_factory(data_dir=data, alert_rules=path, alert_interval=0)
+    with second.client() as client:
+        delivered = wait_until(
+            lambda: client.get(
+                "/api/v1/alerts/notifications", params={"delivery": "delivered"}
+            ).json()
+        )
+    assert delivered[0]["status"] == "firing"
+    assert hook.requests[-1].json()["dedupeKey"] == delivered[0]["id"]
