@@ -84,6 +84,10 @@ this machine for a short prompt)."""
 KEY_CACHE_SIZE = 4096
 """Distinct keys whose verdict is remembered (parameter and field names repeat endlessly)."""
 
+SHORT_TEXT = 64
+"""Strings up to this length have their scrubbed form cached: roles, models, finish reasons
+and ids repeat in every response."""
+
 VALUE_REPLACEMENT = "[scrubbed]"
 """What a secret fragment inside a string becomes."""
 
@@ -91,11 +95,12 @@ VALUE_REPLACEMENT = "[scrubbed]"
 class Scrubber:
     """Compiled key and value patterns for one configuration."""
 
-    __slots__ = ("_assignment", "_always", "_key", "_keys", "_triggers", "_value")
+    __slots__ = ("_always", "_assignment", "_key", "_keys", "_short", "_triggers", "_value")
 
     def __init__(self, extra_patterns: tuple[str, ...] = ()) -> None:
         self._always = bool(extra_patterns)  # user patterns cannot be prefiltered
         self._keys: dict[str, str | None] = {}
+        self._short: dict[str, str] = {}
         self._triggers = re.compile("|".join(re.escape(t) for t in VALUE_TRIGGERS))
         self._key = re.compile("|".join((*DEFAULT_KEY_PATTERNS, *extra_patterns)), re.IGNORECASE)
         self._assignment = re.compile(ASSIGNMENT_PATTERN, re.IGNORECASE)
@@ -118,9 +123,20 @@ class Scrubber:
 
     def value(self, text: str) -> str:
         """``text`` with every secret-looking fragment replaced."""
-        if not self._always:
-            if self._triggers.search(text.lower()) is None:
-                return text
+        if len(text) <= SHORT_TEXT:
+            try:
+                return self._short[text]
+            except KeyError:
+                pass
+            scrubbed = self._scrub(text)
+            if len(self._short) < KEY_CACHE_SIZE:
+                self._short[text] = scrubbed
+            return scrubbed
+        return self._scrub(text)
+
+    def _scrub(self, text: str) -> str:
+        if not self._always and self._triggers.search(text.lower()) is None:
+            return text
         text = self._assignment.sub(_ASSIGNMENT_REPLACEMENT, text)
         return self._value.sub(VALUE_REPLACEMENT, text)
 

@@ -15,8 +15,6 @@ continues without a span (:class:`NoopSpan`) or without the failed attribute.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -43,9 +41,10 @@ OPERATION_BY_KIND = {
 
 _PRIMITIVES = (str, bool, int, float)
 
-_HANDLE: contextvars.ContextVar[Span | None] = contextvars.ContextVar(
-    "chainsight_span", default=None
-)
+_HANDLE_KEY = otel_context.create_key("chainsight-span")
+"""Our handle rides in the same OTel ``Context`` as its span, so making a span current is one
+``ContextVar`` set, and the Context is built once per span (a generator step re-attaches it at
+every resume)."""
 
 
 class Step:
@@ -189,7 +188,7 @@ class Span:
     """
 
     __slots__ = (
-        "_handle_token",
+        "_context",
         "_model",
         "_operation",
         "_otel",
@@ -205,7 +204,7 @@ class Span:
         self._otel = otel
         self._step = step
         self._otel_token: object = None
-        self._handle_token: contextvars.Token[Span | None] | None = None
+        self._context: otel_context.Context | None = None
         self._usage_set = False
         self._output_set = False
         self._output_tokens: int | None = None
@@ -319,15 +318,15 @@ class Span:
                 self._end()
 
     def _attach(self) -> None:
-        self._otel_token = otel_context.attach(trace.set_span_in_context(self._otel))
-        self._handle_token = _HANDLE.set(self)
+        context = self._context
+        if context is None:
+            context = otel_context.set_value(
+                _HANDLE_KEY, self, trace.set_span_in_context(self._otel)
+            )
+            self._context = context
+        self._otel_token = otel_context.attach(context)
 
     def _detach(self) -> None:
-        if self._handle_token is not None:
-            # ValueError: exited in another context than entered (e.g. another task).
-            with contextlib.suppress(ValueError):
-                _HANDLE.reset(self._handle_token)
-            self._handle_token = None
         if self._otel_token is not None:
             otel_context.detach(self._otel_token)  # type: ignore[arg-type]
             self._otel_token = None
@@ -342,6 +341,7 @@ class Span:
         except Exception as exc:
             RUNTIME.record_internal_error(exc)
         finally:
+            self._context = None  # it holds this handle: no cycle outlives the span
             self._otel.end(end_time)
 
     def _result(self, value: Any) -> Any:
@@ -533,8 +533,8 @@ def current_span() -> Span:
     if RUNTIME.disabled:
         return NOOP_SPAN
     otel = trace.get_current_span()
-    handle = _HANDLE.get()
-    if handle is not None and handle._otel is otel:
+    handle = otel_context.get_value(_HANDLE_KEY)
+    if isinstance(handle, Span) and handle._otel is otel:
         return handle
     if otel.is_recording():
         return Span(otel, None)
