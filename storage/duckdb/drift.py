@@ -52,7 +52,7 @@ names are spliced into SQL, values never are)."""
 MAX_SAMPLE = 100_000
 
 
-def drift_sample(
+def drift_sample(  # noqa: PLR0917  # mirrors Store.drift_sample
     con: duckdb.DuckDBPyConnection,
     flt: TraceFilter,
     start_ns: int,
@@ -87,7 +87,7 @@ def drift_sample(
         # Sample after filtering: USING SAMPLE on a base table applies before WHERE.
         sql = (
             f"SELECT * FROM (SELECT {select} {body}) "
-            f"USING SAMPLE reservoir({int(limit)} ROWS) REPEATABLE ({int(seed)})"
+            f"USING SAMPLE reservoir({int(limit)} ROWS) REPEATABLE ({int(seed) % 2**31})"
         )
     rows = con.execute(sql, params).fetchall() if total else []
     values: list[builtins.list[Any]] = (
