@@ -157,7 +157,7 @@ def null_quantile(ref: Vectorized, cur: Vectorized, quantile: float = 0.95, seed
     pooled = np.vstack([ref.matrix, cur.matrix])
     n_ref = ref.size
     total = pooled.sum(axis=0)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed % 2**32)
     values = []
     for _ in range(PERMUTATIONS):
         pick = rng.choice(pooled.shape[0], size=n_ref, replace=False)
