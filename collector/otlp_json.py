@@ -126,7 +126,7 @@ def _json_value(w: Walk, v: Any, depth: int) -> Any:
         if code == _INT:
             return _json_int(x)
         if code == _BOOL:
-            return bool(x)
+            return x if type(x) is bool else None
         if code == _DOUBLE:
             return _json_double(x)
         if code == _BYTES:
