@@ -82,6 +82,12 @@ class _Walker:
         if depth >= MAX_DEPTH:
             return "<max depth>"
         try:
+            # Exact-type checks first: isinstance against the Mapping ABC costs several times
+            # more, and dicts and lists are nearly everything captured.
+            if kind is dict:
+                return self._mapping(value, depth)
+            if kind is list or kind is tuple:
+                return self._sequence(value, depth)
             if isinstance(value, Mapping):
                 return self._mapping(value, depth)
             if isinstance(value, list | tuple | set | frozenset):

@@ -350,6 +350,7 @@ class Span:
         if step is None:
             return value
         try:
+            attributes: dict[str, Any] = {}
             if step.is_llm:
                 stream = wrap_stream(value, self)
                 if stream is not None:
@@ -357,16 +358,18 @@ class Span:
                     return stream
                 facts = read_response(value)
                 if facts is not None:
-                    self._apply(facts)
+                    self._facts(facts, attributes)
             if step.capture_output and not self._output_set:
-                self._content(value, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, "output")
+                self._captured(value, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, attributes)
+            if attributes:
+                # One write: each set_attribute(s) call takes the span's lock and validates.
+                self._otel.set_attributes(attributes)
         except Exception as exc:
             RUNTIME.record_internal_error(exc)
         return value
 
-    def _apply(self, facts: LLMFacts) -> None:
-        """Write what a response or stream said, never overriding explicit values."""
-        attributes: dict[str, Any] = {}
+    def _facts(self, facts: LLMFacts, attributes: dict[str, Any]) -> None:
+        """Add what a response or stream said, never overriding explicit values."""
         if facts.provider is not None:
             attributes[semconv.GEN_AI_PROVIDER_NAME] = facts.provider
         if facts.operation is not None and self._step is not None and self._step.is_llm:
@@ -381,16 +384,12 @@ class Span:
             attributes[semconv.GEN_AI_RESPONSE_ID] = facts.response_id
         if facts.finish_reasons:
             attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = facts.finish_reasons
-        if not self._otel.is_recording():
-            return
-        self._otel.set_attributes(attributes)
         if not self._usage_set and not facts.usage.empty():
-            self._write_usage(facts.usage)
+            self._usage(facts.usage, attributes)
 
-    def _write_usage(self, usage: Usage) -> None:
+    def _usage(self, usage: Usage, attributes: dict[str, Any]) -> None:
         if usage.output_tokens is not None:
             self._output_tokens = usage.output_tokens
-        attributes: dict[str, int] = {}
         for key, value in (
             (semconv.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
             (semconv.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
@@ -400,15 +399,28 @@ class Span:
         ):
             if value is not None:
                 attributes[key] = value
+
+    def _write_usage(self, usage: Usage) -> None:
+        attributes: dict[str, Any] = {}
+        self._usage(usage, attributes)
         self._otel.set_attributes(attributes)
 
     def _content(self, value: object, key: str, mime_key: str, path: str) -> None:
-        """Capture ``value`` under ``key`` if the config and the step allow it."""
+        """Capture ``value`` under ``key`` now (explicit set_input/set_output)."""
+        attributes: dict[str, Any] = {}
+        self._captured(value, key, mime_key, attributes)
+        if attributes:
+            self._otel.set_attributes(attributes)
+
+    def _captured(self, value: object, key: str, mime_key: str, attributes: dict[str, Any]) -> None:
+        """Add ``value`` under ``key`` if the config and the step allow capturing it."""
         config = RUNTIME.config
         step = self._step
-        if path == "input":
+        if key == semconv.INPUT_VALUE:
+            path = "input"
             allowed = config.capture_inputs and (step is None or step.capture_input)
         else:
+            path = "output"
             allowed = config.capture_outputs and (step is None or step.capture_output)
         if not allowed or not self._otel.is_recording():
             return
@@ -423,7 +435,8 @@ class Span:
         except Exception as exc:  # a broken redact hook: drop the value, never leak it
             RUNTIME.record_internal_error(exc)
             return
-        self._otel.set_attributes({key: text, mime_key: mime})
+        attributes[key] = text
+        attributes[mime_key] = mime
 
 
 class NoopSpan(Span):

@@ -197,8 +197,8 @@ class StreamStats:
                 cache_write_tokens=facts.usage.cache_write_tokens,
             )
             estimated = True
-        span._apply(facts)
         attributes: dict[str, Any] = {}
+        span._facts(facts, attributes)
         if estimated:
             attributes[semconv.CHAINSIGHT_USAGE_ESTIMATED] = True
         if self.first_ns:
@@ -211,9 +211,9 @@ class StreamStats:
                 attributes[semconv.CHAINSIGHT_TPOT_S] = (
                     (end_ns - self.first_ns) / 1e9 / (output - 1)
                 )
-        otel.set_attributes(attributes)
         if not span._output_set and self.parts:
-            span._content(self.text(), semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, "output")
+            span._captured(self.text(), semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, attributes)
+        otel.set_attributes(attributes)
 
 
 def start_stats(span: Span) -> StreamStats:
