@@ -96,7 +96,8 @@ class Evaluator:
         self.dashboard_url = dashboard_url
         self.external_url = external_url
         self.dispatcher = Dispatcher(store.alerts)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # rule set and instance map; held briefly
+        self._evaluating = threading.Lock()  # held for a whole evaluation
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="alert-query")
@@ -270,25 +271,28 @@ class Evaluator:
         """Evaluate every enabled rule (or one) at ``now``; save state; send notifications."""
         now = now or datetime.now(UTC)
         started = time.monotonic()
-        with self._lock:
-            self._refresh()
+        with self._evaluating:  # one evaluation at a time; reads only wait for _lock
+            with self._lock:
+                self._refresh()
+                rules = [r for r in self._rules.values() if r.enabled and only in (None, r.name)]
             deadline = started + self.timeout
             silences = self.store.alerts.list_silences()
-            results: list[RuleResult] = []
-            changed: list[AlertInstance] = []
-            transitions: list[AlertTransition] = []
+            done: list[tuple[RuleResult, list[AlertInstance], list[AlertTransition]]] = []
             outgoing: list[tuple[AlertNotification, bool]] = []
-            for rule in self._rules.values():
-                if not rule.enabled or (only is not None and rule.name != only):
-                    continue
+            for rule in rules:
                 result, instances, moves, sends = self._evaluate_rule(
                     rule, now, deadline, silences, commit=True
                 )
-                results.append(result)
-                changed += instances
-                transitions += moves
+                done.append((result, instances, moves))
                 outgoing += sends
-            self.store.alerts.save_evaluation(changed, transitions)
+            with self._lock:  # a rule deleted meanwhile is not brought back
+                kept = [d for d in done if d[0].rule in self._rules]
+                for result, instances, _ in kept:
+                    self._instances[result.rule] = {i.fingerprint: i for i in instances}
+                self.store.alerts.save_evaluation(
+                    [i for _, insts, _ in kept for i in insts],
+                    [t for _, _, moves in kept for t in moves],
+                )
             for notification, muted in outgoing:
                 self.store.alerts.put_notification(notification)
                 if not muted:
@@ -296,16 +300,15 @@ class Evaluator:
             self._last_eval = now
             self._last_ms = (time.monotonic() - started) * 1000
             self._evaluations += 1
-        return results
+        return [result for result, _, _ in done]
 
     def test(self, rule: Rule, now: datetime | None = None) -> RuleResult:
         """Evaluate ``rule`` now without saving or sending: value, next state, notifications."""
         now = now or datetime.now(UTC)
-        with self._lock:
-            silences = self.store.alerts.list_silences()
-            result, _, _, _ = self._evaluate_rule(
-                rule, now, time.monotonic() + self.timeout, silences, commit=False
-            )
+        silences = self.store.alerts.list_silences()
+        result, _, _, _ = self._evaluate_rule(
+            rule, now, time.monotonic() + self.timeout, silences, commit=False
+        )
         return result
 
     def _fetch(self, rule: Rule, now: datetime, deadline: float) -> list[Sample]:
@@ -401,7 +404,6 @@ class Evaluator:
                 i.model_copy(update={"last_notified_at": now}) if i.fingerprint in sent_fps else i
                 for i in instances
             ]
-            self._instances[rule.name] = {i.fingerprint: i for i in instances}
         result = RuleResult(
             rule=rule.name,
             evaluated_at=now,
