@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
+import chainsight
 from chainsight import semconv as sc
 from chainsight.collector.limits import DecodeLimits
 from chainsight.collector.otlp import DecodeError, DecodeResult, decode_traces
@@ -128,6 +129,36 @@ def test_sdk_spans_round_trip_through_protobuf() -> None:
         "attributes": {"why": "follows"},
     }
     assert (root_rec.kind, root_rec.parent_span_id, root_rec.scope) == ("chain", None, "round-trip")
+
+
+def test_our_sdk_llm_span_is_normalized_and_priced(capture_spans: Any) -> None:
+    """A span from our own @chainsight.llm decorator decodes with its usage priced."""
+
+    @chainsight.llm
+    def ask(question: str) -> dict[str, Any]:
+        return {
+            "object": "chat.completion",
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{"index": 0, "message": {"role": "assistant"}, "finish_reason": "stop"}],
+            "usage": {
+                "prompt_tokens": 100,
+                "completion_tokens": 20,
+                "prompt_tokens_details": {"cached_tokens": 40},
+            },
+        }
+
+    ask("q")
+    body = encode_spans(capture_spans.spans).SerializeToString()
+    [record] = decode_traces(body, "protobuf", project=None, pricebook=BOOK).records
+    assert (record.kind, record.provider, record.model, record.finish_reason) == (
+        "llm",
+        "openai",
+        "gpt-4o-mini-2024-07-18",
+        "stop",
+    )
+    assert (record.input_tokens, record.output_tokens, record.cached_tokens) == (100, 20, 40)
+    assert record.cost == pytest.approx((60 * 0.15 + 40 * 0.075 + 20 * 0.60) / 1e6)
+    assert record.input == '{"question": "q"}'
 
 
 def test_empty_protobuf_body_is_an_empty_request() -> None:
