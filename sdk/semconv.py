@@ -267,7 +267,7 @@ EXCEPTION_MESSAGE: Final = "exception.message"
 EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 """Formatted stack trace."""
 
-# --- Flattened message lists (OpenLLMetry ``gen_ai.prompt.N.*``, OpenInference ``llm.*_messages.N.*``)
+# --- Flattened message lists (OpenLLMetry gen_ai.prompt.N.*, OpenInference llm.*_messages.N.*)
 FLAT_ROLE: Final = "role"
 """OpenLLMetry suffix after ``gen_ai.prompt.N.`` / ``gen_ai.completion.N.``: the message role."""
 FLAT_CONTENT: Final = "content"
@@ -289,7 +289,7 @@ OUTPUT_FALLBACK_ALIASES: Final = (GEN_AI_COMPLETION,)
 
 # --- Collector bookkeeping (written into a span's stored attributes JSON) ---------------------
 CHAINSIGHT_DROPPED_ATTRIBUTES_COUNT: Final = "chainsight.dropped_attributes_count"
-"""Attributes dropped by the sender (OTLP ``dropped_attributes_count``) or over the collector's cap."""
+"""Attributes dropped by the sender (OTLP ``dropped_attributes_count``) or over our cap."""
 CHAINSIGHT_DROPPED_EVENTS_COUNT: Final = "chainsight.dropped_events_count"
 """Events dropped by the sender or over the collector's per-span cap."""
 CHAINSIGHT_DROPPED_LINKS_COUNT: Final = "chainsight.dropped_links_count"
