@@ -10,7 +10,10 @@ wrapper is a few lines around :class:`chainsight.spans.Span`:
 * sync/async functions: ``with step.start_call(...) as span: return span._result(f())``;
 * generators/async generators: the span is made current only while the generator body runs
   (each ``send``/``throw`` step), never across a ``yield``, and ends on exhaustion, error,
-  ``close()``/``aclose()`` or collection (the wrapper's own ``try/finally``).
+  ``close()``/``aclose()`` or collection (the wrapper's own ``try/finally``). A sync
+  generator's body runs in a private ``contextvars.Context`` where the span is current (one
+  ``Context.run`` per step); an async generator's steps run in the awaiting task, so there the
+  span is attached and detached around each step instead.
 
 Options travel only through the decorator's own arguments; the user's ``**kwargs`` are passed
 through untouched. With ``RUNTIME.disabled`` a call costs one attribute check.
@@ -171,30 +174,29 @@ def _generator(func: Callable[..., Generator[Any, Any, Any]], step: Step) -> Cal
             return (yield from func(*args, **kwargs))
         span = step.start_call(args, kwargs)
         ending = Ending(span, start_stats(span) if step.is_llm else None)
+        observe = ending.stats.observe if ending.stats is not None else None
         inner = func(*args, **kwargs)
+        # The body runs inside the span's own contextvars.Context: current there, never in
+        # the caller's context, and no attach/detach per item (measured ~2 µs per chunk).
+        run = span._runner()
         sent: Any = None
         error: Exception | None = None
         try:
             while True:
-                span._attach()
                 try:
-                    item = inner.send(sent) if error is None else inner.throw(error)
+                    item = run(inner.send, sent) if error is None else run(inner.throw, error)
                 except StopIteration as stop:
                     if stop.value is not None:
                         span._result(stop.value)
                     return stop.value
                 finally:
                     error = None
-                    span._detach()
-                ending.observe(item)
+                if observe is not None:
+                    observe(item)
                 try:
                     sent = yield item
                 except GeneratorExit:
-                    span._attach()
-                    try:
-                        inner.close()
-                    finally:
-                        span._detach()
+                    run(inner.close)
                     raise
                 except Exception as exc:  # gen.throw(exc): forwarded into the body
                     error, sent = exc, None
@@ -215,6 +217,7 @@ def _async_generator(
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
         span = NOOP_SPAN if runtime.disabled else step.start_call(args, kwargs)
         ending = Ending(span, start_stats(span) if step.is_llm and span is not NOOP_SPAN else None)
+        observe = ending.stats.observe if ending.stats is not None else None
         inner = func(*args, **kwargs)
         sent: Any = None
         error: Exception | None = None
@@ -231,7 +234,8 @@ def _async_generator(
                 finally:
                     error = None
                     span._detach()
-                ending.observe(item)
+                if observe is not None:
+                    observe(item)
                 try:
                     sent = yield item
                 except GeneratorExit:

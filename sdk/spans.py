@@ -15,7 +15,8 @@ continues without a span (:class:`NoopSpan`) or without the failed attribute.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextvars
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -195,6 +196,7 @@ class Span:
         "_otel_token",
         "_output_set",
         "_output_tokens",
+        "_run_context",
         "_step",
         "_stream",
         "_usage_set",
@@ -205,6 +207,7 @@ class Span:
         self._step = step
         self._otel_token: object = None
         self._context: otel_context.Context | None = None
+        self._run_context: contextvars.Context | None = None
         self._usage_set = False
         self._output_set = False
         self._output_tokens: int | None = None
@@ -326,6 +329,27 @@ class Span:
             self._context = context
         self._otel_token = otel_context.attach(context)
 
+    def _runner(self) -> Callable[..., Any]:
+        """``Context.run`` of a private context in which this span is current.
+
+        Copied from the caller's context once (so ``chainsight.context()`` and other
+        contextvars seen at the first step are visible to the body); what the body sets there
+        stays there instead of leaking into the caller between items.
+        """
+        run_context = self._run_context
+        if run_context is None:
+            run_context = contextvars.copy_context()
+            context = self._context
+            if context is None:
+                context = otel_context.set_value(
+                    _HANDLE_KEY, self, trace.set_span_in_context(self._otel)
+                )
+                self._context = context
+            # Never detached: the private context is dropped with the span.
+            run_context.run(otel_context.attach, context)
+            self._run_context = run_context
+        return run_context.run
+
     def _detach(self) -> None:
         if self._otel_token is not None:
             otel_context.detach(self._otel_token)  # type: ignore[arg-type]
@@ -342,6 +366,7 @@ class Span:
             RUNTIME.record_internal_error(exc)
         finally:
             self._context = None  # it holds this handle: no cycle outlives the span
+            self._run_context = None
             self._otel.end(end_time)
 
     def _result(self, value: Any) -> Any:
@@ -489,6 +514,9 @@ class NoopSpan(Span):
     def _attach(self) -> None:
         pass
 
+    def _runner(self) -> Callable[..., Any]:
+        return _call
+
     def _detach(self) -> None:
         pass
 
@@ -497,6 +525,10 @@ class NoopSpan(Span):
 
     def _result(self, value: Any) -> Any:
         return value
+
+
+def _call(func: Callable[..., Any], *args: Any) -> Any:
+    return func(*args)
 
 
 NOOP_SPAN = NoopSpan()

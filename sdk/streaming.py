@@ -89,10 +89,19 @@ class StreamStats:
         self.facts = LLMFacts()
 
     def observe(self, chunk: Any) -> None:
-        """Fold one chunk in; the first non-empty one stamps TTFT."""
-        text = self._text(chunk)
-        if text is None:
-            return
+        """Fold one chunk in; the first non-empty one stamps TTFT. Never raises."""
+        if type(chunk) is str:
+            if not chunk:
+                return
+            text: str | None = chunk
+        else:
+            try:
+                text = self._text(chunk)
+            except Exception as exc:  # a chunk object whose properties raise
+                RUNTIME.record_internal_error(exc)
+                return
+            if text is None:
+                return
         if not self.first_ns:
             self.first_ns = time.time_ns()
         self.chunks += 1
@@ -250,14 +259,6 @@ class Ending:
         finally:
             span._end()
 
-    def observe(self, chunk: Any) -> None:
-        if self.stats is None:
-            return
-        try:
-            self.stats.observe(chunk)
-        except Exception as internal:
-            RUNTIME.record_internal_error(internal)
-
 
 class SyncStream:
     """An iterator of chunks that owns its LLM span; other attributes reach the inner stream."""
@@ -290,7 +291,7 @@ class SyncStream:
             raise
         finally:
             span._detach()
-        ending.observe(chunk)
+        ending.stats.observe(chunk)  # type: ignore[union-attr]
         return chunk
 
     def close(self) -> None:
@@ -344,7 +345,7 @@ class AsyncStream:
             raise
         finally:
             span._detach()
-        ending.observe(chunk)
+        ending.stats.observe(chunk)  # type: ignore[union-attr]
         return chunk
 
     async def aclose(self) -> None:
