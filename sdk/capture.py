@@ -108,6 +108,7 @@ class _Walker:
         if not self._enter(value):
             return "<cycle>"
         out: dict[str, Any] = {}
+        keys = self.scrubber.key_replacement if self.scrubber is not None else None
         try:
             for index, (key, item) in enumerate(value.items()):
                 if self.budget <= 0 or index >= MAX_ITEMS:
@@ -115,8 +116,13 @@ class _Walker:
                     break
                 name = key if type(key) is str else str(key)
                 self.budget -= len(name) + 4
-                hidden = self.scrubber.key_replacement(name) if self.scrubber else None
-                out[name] = hidden if hidden is not None else self.walk(item, depth + 1)
+                hidden = keys(name) if keys is not None else None
+                if hidden is not None:
+                    out[name] = hidden
+                elif type(item) is str:  # the common leaf, without a walk() call
+                    out[name] = self.string(item)
+                else:
+                    out[name] = self.walk(item, depth + 1)
         finally:
             self.seen.discard(id(value))
         return out
