@@ -85,6 +85,10 @@ def _baseline(
     if baseline is None or baseline == PREVIOUS:
         return None
     period = store.references.get(baseline, project)
+    if period is None and project is None:
+        # Open mode without a project: a name saved under exactly one project is unambiguous.
+        named = [p for p in store.references.list() if p.name == baseline]
+        period = named[0] if len(named) == 1 else None
     if period is None:
         raise NotFound(f"no reference period named {baseline!r}")
     return _window(period.start, period.end, period.name)

@@ -108,6 +108,26 @@ def test_saved_reference_period_serves_as_baseline(seeded: RunningCollector) -> 
     assert _feature(report, "input_language")["verdict"] == "drift"
 
 
+def test_reference_saved_under_a_project_serves_unfiltered_reports(
+    seeded: RunningCollector,
+) -> None:
+    """Without a project filter (open mode) a name saved under one project is found."""
+    period = {"name": "only", "start": BASE.isoformat(), "end": (BASE + HOUR).isoformat()}
+    with seeded.client() as client:
+        saved = client.post("/api/v1/drift/references", json={**period, "project": "shop"})
+        assert saved.status_code == 201
+        response = client.get(
+            "/api/v1/drift",
+            params={
+                "baseline": "only",
+                "current_start": (BASE + HOUR).isoformat(),
+                "current_end": (BASE + 2 * HOUR).isoformat(),
+            },
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["baseline"]["label"] == "only"
+
+
 def test_deleted_reference_period_is_gone(seeded: RunningCollector) -> None:
     """DELETE answers 204, then the name is unknown (404 with the error body)."""
     period = {"name": "q1", "start": BASE.isoformat(), "end": (BASE + HOUR).isoformat()}
