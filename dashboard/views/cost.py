@@ -6,7 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from chainsight.dashboard import charts, notices, state, tables
-from chainsight.dashboard.data import fetch_metrics, fetch_status, fetch_traces, fetch_unpriced
+from chainsight.dashboard.data import (
+    fetch_metrics,
+    fetch_status,
+    fetch_traces,
+    fetch_unpriced,
+    gather,
+)
 from chainsight.storage.model import GroupBy, MetricQuery
 
 GROUPS: dict[str, GroupBy] = {
@@ -39,20 +45,30 @@ def render() -> None:
     )
     group = GROUPS[group_label]
     flt = state.base_filter(window)
-    series = fetch_metrics(
-        conn,
-        MetricQuery(
-            filter=flt,
-            start=window.start,
-            end=window.end,
-            bucket_seconds=window.bucket_seconds,
-            group_by=group,
-            kind="llm",
+    series, summary, users, costly, unpriced = gather(
+        lambda: fetch_metrics(
+            conn,
+            MetricQuery(
+                filter=flt,
+                start=window.start,
+                end=window.end,
+                bucket_seconds=window.bucket_seconds,
+                group_by=group,
+                kind="llm",
+            ),
         ),
-    )
-    summary = fetch_metrics(
-        conn,
-        MetricQuery(filter=flt, start=window.start, end=window.end, group_by=group, kind="llm"),
+        lambda: fetch_metrics(
+            conn,
+            MetricQuery(filter=flt, start=window.start, end=window.end, group_by=group, kind="llm"),
+        ),
+        lambda: fetch_metrics(
+            conn,
+            MetricQuery(
+                filter=flt, start=window.start, end=window.end, group_by="user", kind="llm"
+            ),
+        ),
+        lambda: fetch_traces(conn, flt, sort="cost_desc", limit=10),
+        lambda: fetch_unpriced(conn),
     )
     total_cost = sum(p.cost or 0.0 for p in summary)
     total_tokens = sum(p.total_tokens for p in summary)
@@ -70,19 +86,12 @@ def render() -> None:
         charts.group_bars(summary, what, title=f"{MEASURES[what]} by {group_label}, whole range"),
         key="cost_groups",
     )
-    users = fetch_metrics(
-        conn,
-        MetricQuery(filter=flt, start=window.start, end=window.end, group_by="user", kind="llm"),
-    )
     right.plotly_chart(
         charts.group_bars(users, "cost", title="Cost by user, top 15"), key="cost_users"
     )
     st.subheader("Costliest traces")
-    tables.trace_table(
-        fetch_traces(conn, flt, sort="cost_desc", limit=10).items, key="costly_traces"
-    )
+    tables.trace_table(costly.items, key="costly_traces")
     st.subheader("Unpriced models")
-    unpriced = fetch_unpriced(conn)
     if not unpriced:
         st.caption("Every model seen has a price.")
         return

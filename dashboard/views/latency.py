@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from chainsight.dashboard import charts, notices, state
-from chainsight.dashboard.data import fetch_metrics, fetch_status, fetch_traces
+from chainsight.dashboard.data import fetch_metrics, fetch_status, fetch_traces, gather
 from chainsight.storage.model import GroupBy, MetricQuery
 
 DEFAULT_TTFT_SLO_MS = 5000.0
@@ -43,20 +43,23 @@ def render() -> None:
         tpot_slo = _number("TPOT SLO (ms)", "slo_tpot", DEFAULT_TPOT_SLO_MS)
     group = GROUPS[group_label]
     flt = state.base_filter(window)
-    series = fetch_metrics(
-        conn,
-        MetricQuery(
-            filter=flt,
-            start=window.start,
-            end=window.end,
-            bucket_seconds=window.bucket_seconds,
-            group_by=group,
-            kind="llm",
+    series, summary, sample_page = gather(
+        lambda: fetch_metrics(
+            conn,
+            MetricQuery(
+                filter=flt,
+                start=window.start,
+                end=window.end,
+                bucket_seconds=window.bucket_seconds,
+                group_by=group,
+                kind="llm",
+            ),
         ),
-    )
-    summary = fetch_metrics(
-        conn,
-        MetricQuery(filter=flt, start=window.start, end=window.end, group_by=group, kind="llm"),
+        lambda: fetch_metrics(
+            conn,
+            MetricQuery(filter=flt, start=window.start, end=window.end, group_by=group, kind="llm"),
+        ),
+        lambda: fetch_traces(conn, flt, limit=SAMPLE_TRACES),
     )
     if not summary:
         st.info("No LLM spans in this range: TTFT and TPOT come from LLM calls.")
@@ -106,7 +109,7 @@ def render() -> None:
         charts.percentile_bars(summary, "latency_ms", title="Latency"), key="lat_pct"
     )
     st.subheader("Distributions")
-    sample = fetch_traces(conn, flt, limit=SAMPLE_TRACES).items
+    sample = sample_page.items
     st.caption(f"The latest {len(sample)} traces in the range.")
     left, right = st.columns(2)
     left.plotly_chart(

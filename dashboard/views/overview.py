@@ -8,7 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from chainsight.dashboard import alert_client, charts, notices, state, tables
-from chainsight.dashboard.data import fetch_metrics, fetch_status, fetch_traces
+from chainsight.dashboard.data import fetch_metrics, fetch_status, fetch_traces, gather
 from chainsight.storage.model import MetricPoint, MetricQuery
 
 # (label, measure, formatter, higher-is-worse)
@@ -45,44 +45,51 @@ def render() -> None:
         notices.empty_state(conn)
         return
     flt = state.base_filter(window)
+    prev_window = window.previous
+
+    def queries(kind: str | None) -> list[Callable[[], object]]:
+        return [
+            lambda: fetch_metrics(
+                conn, MetricQuery(filter=flt, start=window.start, end=window.end, kind=kind)
+            ),
+            lambda: fetch_metrics(
+                conn,
+                MetricQuery(
+                    filter=state.base_filter(prev_window),
+                    start=prev_window.start,
+                    end=prev_window.end,
+                    kind=kind,
+                ),
+            ),
+            lambda: fetch_metrics(
+                conn,
+                MetricQuery(
+                    filter=flt,
+                    start=window.start,
+                    end=window.end,
+                    bucket_seconds=window.bucket_seconds,
+                    kind=kind,
+                ),
+            ),
+        ]
+
     kind: str | None = "llm"
-    current = fetch_metrics(
-        conn, MetricQuery(filter=flt, start=window.start, end=window.end, kind=kind)
+    current, previous, series, slowest, costliest = gather(
+        *queries(kind),
+        lambda: fetch_traces(conn, flt, sort="duration_desc", limit=5),
+        lambda: fetch_traces(conn, flt, sort="cost_desc", limit=5),
     )
     now = _summary(current)
     if now is None or now.requests == 0:
         kind = None  # no LLM spans: summarise every span instead
-        current = fetch_metrics(conn, MetricQuery(filter=flt, start=window.start, end=window.end))
+        current, previous, series = gather(*queries(kind))
         now = _summary(current)
     if now is None or now.requests == 0:
         notices.empty_state(conn)
         return
-    prev_window = window.previous
-    prev = _summary(
-        fetch_metrics(
-            conn,
-            MetricQuery(
-                filter=state.base_filter(prev_window),
-                start=prev_window.start,
-                end=prev_window.end,
-                kind=kind,
-            ),
-        )
-    )
-    series = fetch_metrics(
-        conn,
-        MetricQuery(
-            filter=flt,
-            start=window.start,
-            end=window.end,
-            bucket_seconds=window.bucket_seconds,
-            kind=kind,
-        ),
-    )
+    prev = _summary(previous)
     scope = "LLM calls" if kind == "llm" else "Spans"
-    st.caption(
-        f"{scope.capitalize()} in the {window.label}; trends against the {prev_window.label}."
-    )
+    st.caption(f"{scope} in the {window.label}; trends against the {prev_window.label}.")
     for row in (TILES[:4], TILES[4:]):
         for col, (label, name, fmt, worse_up) in zip(st.columns(len(row)), row, strict=True):
             value = charts.measure(now, name)
@@ -106,14 +113,13 @@ def render() -> None:
             shown = "no data" if alert.value is None else f"{alert.value:.4g}"
             st.markdown(f":red[:material/error:] **{alert.rule}** {labels} — value {shown}")
     left, right = st.columns(2)
-    for col, title, sort in (
-        (left, "Slowest traces", "duration_desc"),
-        (right, "Costliest traces", "cost_desc"),
+    for col, title, page, key in (
+        (left, "Slowest traces", slowest, "overview_slowest"),
+        (right, "Costliest traces", costliest, "overview_costliest"),
     ):
         with col:
             st.subheader(title)
-            page = fetch_traces(conn, flt, sort=sort, limit=5)  # type: ignore[arg-type]
-            tables.trace_table(page.items, key=f"overview_{sort}", compact=True)
+            tables.trace_table(page.items, key=key, compact=True)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def _open(page: Any, url: str) -> str:
         ("/cost", "Unpriced models"),
         ("/settings", "Pricing (USD per 1M tokens)"),
         ("/drift", "Baseline"),
-        ("/alerts", "coming"),
+        ("/alerts", "Firing"),
     ],
 )
 def test_each_page_renders_the_seeded_data(

@@ -160,15 +160,6 @@ def test_settings_page_shows_the_pricing_table(
     assert "Auth is off" in _text(at)
 
 
-@pytest.mark.parametrize("page", ["alerts"])
-def test_placeholder_pages_say_coming(
-    seeded: Seeded, monkeypatch: pytest.MonkeyPatch, page: str
-) -> None:
-    """Drift and Alerts hold their navigation slot and say so plainly."""
-    at = run_page(app_for(seeded.url, monkeypatch), page)
-    assert "coming" in at.info[0].value
-
-
 def test_collector_down_shows_one_message(down_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """No collector: one clear error, no traceback."""
     at = run_page(app_for(down_url, monkeypatch), "traces")
