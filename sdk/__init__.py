@@ -24,7 +24,8 @@ from .decorators import (
     trace,
 )
 from .setup import dropped_spans, export_stats, flush, init, shutdown
-from .spans import NoopSpan, Span, current_span, span
+from .spans import NoopSpan, Span, current_span
+from .steps import span
 
 __version__ = "0.1.0"
 

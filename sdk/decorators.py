@@ -5,7 +5,8 @@ One decorator shape (a :class:`StepDecorator` per kind), bare or with arguments.
 static is decided at decoration time: the span name (``name=`` or the function's
 ``__qualname__``), the kind and its attributes, which arguments are captured (the signature
 is read once), and which wrapper applies — sync, async, generator or async generator. Each
-wrapper is a few lines around :class:`chainsight.spans.Span`:
+wrapper is a few lines around :class:`chainsight.spans.Span`, opened by
+:class:`chainsight.steps.Step`:
 
 * sync/async functions: ``with step.start_call(...) as span: return span._result(f())``;
 * generators/async generators: the span is made current only while the generator body runs
@@ -27,7 +28,8 @@ from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from typing import Any, ParamSpec, Protocol, TypeVar, overload
 
 from ._runtime import RUNTIME
-from .spans import NOOP_SPAN, Binder, Step
+from .spans import NOOP_SPAN
+from .steps import Binder, Step
 from .streaming import Ending, start_stats
 
 P = ParamSpec("P")
