@@ -212,3 +212,28 @@ def test_annotation_templates_substitute_safely() -> None:
     )
     inst = AlertInstance(rule=rule.name, fingerprint="f", labels={}, state="firing", value=6000)
     assert render_annotations(rule, inst)["summary"] == "{0.__class__} 6s $nope 5s"
+
+
+def test_disabled_rule_is_not_evaluated(
+    collector_factory: Callable[..., Any], clients: Callable[[Any], httpx.Client]
+) -> None:
+    """PUT with enabled: false keeps the rule but skips it in evaluations."""
+    client = clients(collector_factory(alert_interval=0))
+    rule = {"name": "errors", "metric": "error_rate", "threshold": "5%"}
+    assert client.post("/api/v1/alerts/rules", json=rule).status_code == 201
+    updated = client.put("/api/v1/alerts/rules/errors", json={**rule, "enabled": False})
+    assert updated.json()["enabled"] is False
+    assert evaluate(client, at(5)) == []
+
+
+def test_failing_source_is_an_error_outcome_not_ok(
+    collector_factory: Callable[..., Any], clients: Callable[[Any], httpx.Client]
+) -> None:
+    """A query that fails yields `error` with its message; on_error=alert then fires."""
+    client = clients(collector_factory(alert_interval=0))
+    rule = {"name": "broken", "metric": "drift.no_such_feature", "threshold": 0.2}
+    rule |= {"on_error": "alert", "for": "0s"}
+    assert client.post("/api/v1/alerts/rules", json=rule).status_code == 201
+    instance = evaluate(client, at(5))[0]["instances"][0]
+    assert (instance["outcome"], instance["state"]) == ("error", "firing")
+    assert "no_such_feature" in instance["error"]
