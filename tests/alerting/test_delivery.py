@@ -195,3 +195,41 @@ def test_undelivered_notification_is_resent_after_restart(
         )
     assert delivered[0]["status"] == "firing"
     assert hook.requests[-1].json()["dedupeKey"] == delivered[0]["id"]
+
+
+def test_still_firing_alert_is_repeated_after_repeat_interval(
+    start: Callable[..., httpx.Client], receivers: Callable[..., Receiver]
+) -> None:
+    """A firing alert is re-sent once repeat_interval has passed, not before."""
+    hook = receivers()
+    client = start(
+        [ttft_rule(**{"for": "0s"}, window="30m")],
+        [webhook("hook", hook.url, repeat_interval="10m")],
+    )
+    _breach(client)
+    evaluate(client, at(5))
+    evaluate(client, at(10))
+    evaluate(client, at(15))
+    hook.wait_for(2)
+    wait_until(
+        lambda: (
+            client.get("/api/v1/alerts/notifications", params={"delivery": "pending"}).json() == []
+        )
+    )
+    received = list(hook.requests)
+    assert [r.json()["status"] for r in received] == ["firing", "firing"]
+    assert len({r.json()["dedupeKey"] for r in received}) == 2
+
+
+def test_alerts_of_one_evaluation_are_grouped_into_one_message(
+    start: Callable[..., httpx.Client], receivers: Callable[..., Receiver]
+) -> None:
+    """Two models firing together reach the channel as one message with two alerts."""
+    hook = receivers()
+    client = start([ttft_rule(**{"for": "0s"}, group_by=["model"])], [webhook("hook", hook.url)])
+    spans = [llm_span(at(1 + k / 10), ttft_s=9.0, model=m) for m in ("a", "b") for k in range(3)]
+    send(client, spans)
+    evaluate(client, at(5))
+    body = hook.wait_for(1)[0].json()
+    assert sorted(a["labels"]["model"] for a in body["alerts"]) == ["a", "b"]
+    assert body["groupLabels"] == {"alertname": "slow-first-token"}
