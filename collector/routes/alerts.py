@@ -278,8 +278,13 @@ def notifications(
     delivery: Annotated[str | None, Query(description="pending|delivered|failed|…")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[AlertNotification]:
-    """The notification log, newest first."""
-    return _evaluator(request).store.alerts.list_notifications(delivery, limit)
+    """The notification log, newest first (a project key sees its rules' messages only)."""
+    ev = _evaluator(request)
+    rows = ev.store.alerts.list_notifications(delivery, limit)
+    if caller.project is None:
+        return rows
+    visible = {r.name for r in ev.rules() if _visible(caller, r)}
+    return [n for n in rows if n.rule in visible]
 
 
 @router.get("/status", response_model=EvaluatorStatus)
