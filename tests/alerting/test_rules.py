@@ -237,3 +237,22 @@ def test_failing_source_is_an_error_outcome_not_ok(
     instance = evaluate(client, at(5))[0]["instances"][0]
     assert (instance["outcome"], instance["state"]) == ("error", "firing")
     assert "no_such_feature" in instance["error"]
+
+
+def test_project_key_sees_and_writes_only_its_projects_rules(
+    collector_factory: Callable[..., Any], clients: Callable[[Any], httpx.Client]
+) -> None:
+    """A key's new rule is confined to its project; other projects' rules stay hidden."""
+    running = collector_factory(alert_interval=0)
+    admin = clients(running)
+    key = admin.post("/api/v1/keys", json={"project": "a"}).json()["key"]
+    other = {"name": "b-errors", "metric": "error_rate", "threshold": "5%"}
+    admin.post("/api/v1/alerts/rules", json={**other, "filters": {"project": "b"}})
+    with running.client(api_key=key) as scoped:
+        created = scoped.post(
+            "/api/v1/alerts/rules",
+            json={"name": "a-errors", "metric": "error_rate", "threshold": 1},
+        )
+        names = [r["name"] for r in scoped.get("/api/v1/alerts/rules").json()]
+    assert created.json()["spec"]["filters"]["project"] == "a"
+    assert names == ["a-errors"]
