@@ -7,14 +7,15 @@ from __future__ import annotations
 import streamlit as st
 
 from chainsight.dashboard import charts, notices, state
-from chainsight.dashboard.data import fetch_metrics, fetch_status, fetch_traces, gather
-from chainsight.storage.model import GroupBy, MetricQuery
+from chainsight.dashboard.data import fetch_metrics, fetch_status, fetch_traces
+from chainsight.storage.model import GroupBy, MetricPoint, MetricQuery
 
 DEFAULT_TTFT_SLO_MS = 5000.0
 DEFAULT_TPOT_SLO_MS = 200.0
 GROUPS: dict[str, GroupBy] = {"model": "model", "span name": "name", "service": "service"}
 # Histograms are drawn from the latest traces only: bounded, and enough for a shape.
 SAMPLE_TRACES = 500
+VIEWS = ("Over time", "Percentiles", "Distributions")
 
 
 def _number(label: str, param: str, default: float) -> float:
@@ -43,8 +44,16 @@ def render() -> None:
         tpot_slo = _number("TPOT SLO (ms)", "slo_tpot", DEFAULT_TPOT_SLO_MS)
     group = GROUPS[group_label]
     flt = state.base_filter(window)
-    series, summary, sample_page = gather(
-        lambda: fetch_metrics(
+    # One section at a time: each plotly chart costs the browser ~0.2 s to draw (measured
+    # at 1M spans, docs/benchmarks.md), so nine at once made this the slowest page.
+    view_key = "lat_view"
+    if view_key not in st.session_state:
+        wanted = state.param("view", VIEWS[0])
+        st.session_state[view_key] = wanted if wanted in VIEWS else VIEWS[0]
+    view = st.segmented_control("Show", VIEWS, key=view_key) or VIEWS[0]
+    state.set_param("view", view, VIEWS[0])
+    if view == VIEWS[0]:
+        series = fetch_metrics(
             conn,
             MetricQuery(
                 filter=flt,
@@ -54,19 +63,48 @@ def render() -> None:
                 group_by=group,
                 kind="llm",
             ),
-        ),
-        lambda: fetch_metrics(
+        )
+        if not series:
+            st.info("No LLM spans in this range: TTFT and TPOT come from LLM calls.")
+        st.caption(
+            f"LLM spans in the {window.label}, {window.bucket_seconds} s buckets, "
+            f"grouped by {group_label}. Dashed red lines are the SLOs."
+        )
+        _over_time(series, stat, group_label, ttft_slo, tpot_slo)
+    elif view == VIEWS[1]:
+        summary = fetch_metrics(
             conn,
             MetricQuery(filter=flt, start=window.start, end=window.end, group_by=group, kind="llm"),
-        ),
-        lambda: fetch_traces(conn, flt, limit=SAMPLE_TRACES),
-    )
-    if not summary:
-        st.info("No LLM spans in this range: TTFT and TPOT come from LLM calls.")
-    st.caption(
-        f"LLM spans in the {window.label}, {window.bucket_seconds} s buckets, "
-        f"grouped by {group_label}. Dashed red lines are the SLOs."
-    )
+        )
+        st.caption(f"Exact percentiles of LLM spans over the {window.label}, by {group_label}.")
+        cols = st.columns(3)
+        cols[0].plotly_chart(
+            charts.percentile_bars(summary, "ttft_ms", title="TTFT", slo=ttft_slo), key="ttft_pct"
+        )
+        cols[1].plotly_chart(
+            charts.percentile_bars(summary, "tpot_ms", title="TPOT", slo=tpot_slo), key="tpot_pct"
+        )
+        cols[2].plotly_chart(
+            charts.percentile_bars(summary, "latency_ms", title="Latency"), key="lat_pct"
+        )
+    else:
+        sample = fetch_traces(conn, flt, limit=SAMPLE_TRACES).items
+        st.caption(f"The latest {len(sample)} traces in the range.")
+        left, right = st.columns(2)
+        left.plotly_chart(
+            charts.histogram([t.duration_ms for t in sample], title="End-to-end trace duration"),
+            key="dur_hist",
+        )
+        ttfts = [t.ttft_ms for t in sample if t.ttft_ms is not None]
+        right.plotly_chart(
+            charts.histogram(ttfts, title="TTFT (first streaming LLM call)", slo=ttft_slo),
+            key="ttft_hist",
+        )
+
+
+def _over_time(
+    series: list[MetricPoint], stat: str, group_label: str, ttft_slo: float, tpot_slo: float
+) -> None:
     left, right = st.columns(2)
     left.plotly_chart(
         charts.timeseries(
@@ -96,30 +134,6 @@ def render() -> None:
     right.plotly_chart(
         charts.timeseries(series, "tokens_per_s", title=f"Output speed by {group_label}"),
         key="tps_series",
-    )
-    st.subheader("Percentiles over the whole range")
-    cols = st.columns(3)
-    cols[0].plotly_chart(
-        charts.percentile_bars(summary, "ttft_ms", title="TTFT", slo=ttft_slo), key="ttft_pct"
-    )
-    cols[1].plotly_chart(
-        charts.percentile_bars(summary, "tpot_ms", title="TPOT", slo=tpot_slo), key="tpot_pct"
-    )
-    cols[2].plotly_chart(
-        charts.percentile_bars(summary, "latency_ms", title="Latency"), key="lat_pct"
-    )
-    st.subheader("Distributions")
-    sample = sample_page.items
-    st.caption(f"The latest {len(sample)} traces in the range.")
-    left, right = st.columns(2)
-    left.plotly_chart(
-        charts.histogram([t.duration_ms for t in sample], title="End-to-end trace duration"),
-        key="dur_hist",
-    )
-    ttfts = [t.ttft_ms for t in sample if t.ttft_ms is not None]
-    right.plotly_chart(
-        charts.histogram(ttfts, title="TTFT (first streaming LLM call)", slo=ttft_slo),
-        key="ttft_hist",
     )
 
 

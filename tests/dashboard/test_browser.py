@@ -53,7 +53,7 @@ def _open(page: Any, url: str) -> str:
         ("/", "LLM calls"),
         ("/traces", "Page 1 · 50 traces"),
         ("/sessions", "Conversation"),
-        ("/latency", "Percentiles over the whole range"),
+        ("/latency", "Dashed red lines are the SLOs"),
         ("/cost", "Unpriced models"),
         ("/settings", "Pricing (USD per 1M tokens)"),
         ("/drift", "Baseline"),

@@ -135,10 +135,19 @@ def test_sessions_page_shows_a_conversation(
 
 
 def test_latency_page_draws_slo_lines(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
-    """TTFT/TPOT charts render with the configured SLOs kept in the URL."""
+    """The over-time charts render with the configured SLOs kept in the URL."""
     at = run_page(app_for(seeded.url, monkeypatch), "latency", slo_ttft="1500")
-    assert len(at.get("plotly_chart")) >= 8
+    assert len(at.get("plotly_chart")) == 4
     assert at.number_input(key="lat_slo_ttft").value == 1500
+
+
+@pytest.mark.parametrize(("view", "charts"), [("Percentiles", 3), ("Distributions", 2)])
+def test_latency_sections_from_the_url(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch, view: str, charts: int
+) -> None:
+    """?view= picks the percentile bars or the histograms."""
+    at = run_page(app_for(seeded.url, monkeypatch), "latency", view=view)
+    assert len(at.get("plotly_chart")) == charts
 
 
 def test_cost_page_lists_unpriced_models(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
