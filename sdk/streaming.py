@@ -263,12 +263,14 @@ class Ending:
 class SyncStream:
     """An iterator of chunks that owns its LLM span; other attributes reach the inner stream."""
 
-    __slots__ = ("__weakref__", "_ending", "_finalizer", "_inner")
+    __slots__ = ("__weakref__", "_ending", "_finalizer", "_inner", "_run")
 
     def __init__(self, inner: Iterator[Any], span: Span) -> None:
         self._inner = inner
         self._ending = Ending(span, start_stats(span))
         self._finalizer = weakref.finalize(self, self._ending)
+        # Pulls run in the span's private context: current there, not in the caller's.
+        self._run = span._runner()
 
     def __iter__(self) -> SyncStream:
         return self
@@ -277,10 +279,8 @@ class SyncStream:
         ending = self._ending
         if ending.done:
             raise StopIteration
-        span = ending.span
-        span._attach()
         try:
-            chunk = next(self._inner)
+            chunk = self._run(next, self._inner)
         except StopIteration:
             self._finalizer.detach()
             ending()
@@ -289,8 +289,6 @@ class SyncStream:
             self._finalizer.detach()
             ending(exc)
             raise
-        finally:
-            span._detach()
         ending.stats.observe(chunk)  # type: ignore[union-attr]
         return chunk
 

@@ -391,3 +391,28 @@ def test_non_llm_step_returning_an_iterator_is_not_wrapped(capture_spans: Captur
 
     assert step() is items
     assert capture_spans.names() == ["step"]
+
+
+def test_returned_stream_pulls_nest_under_the_span_but_do_not_leak(
+    capture_spans: CapturedSpans,
+) -> None:
+    """Work done while pulling a chunk nests under the LLM span; the caller stays outside it."""
+    other = capture_spans.provider.get_tracer("http.client")
+
+    def provider() -> Iterator[str]:
+        for piece in ("a", "b"):
+            with other.start_as_current_span("read chunk"):
+                pass
+            yield piece
+
+    @chainsight.llm(name="call")
+    def call() -> Iterator[str]:
+        return provider()
+
+    with chainsight.span("caller") as caller:
+        for _ in call():
+            assert chainsight.current_span() is caller
+    llm_span = capture_spans.by_name("call").context
+    assert llm_span is not None
+    reads = [s for s in capture_spans.spans if s.name == "read chunk"]
+    assert [r.parent.span_id for r in reads if r.parent] == [llm_span.span_id] * 2
