@@ -76,7 +76,9 @@ def run(  # noqa: PLR0917  # the command line, passed on
 
     def report(length: timedelta, flt: TraceFilter) -> Callable[[int], Any]:
         current = Window(end - length, end)
-        return lambda i: build_report(store, flt, current.before(), current, DriftOptions(seed=i + 1))
+        return lambda i: build_report(
+            store, flt, current.before(), current, DriftOptions(seed=i + 1)
+        )
 
     cases: dict[str, Callable[[int], Any]] = {
         "report, last day vs the day before (all features)": report(day, every),

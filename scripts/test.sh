@@ -18,7 +18,10 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "chromium is missing and cannot be installed (not root): browser tests will fail" >&2
   fi
 fi
-echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== mypy"; .venv/bin/python scripts/typecheck.py
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/python scripts/typecheck.py
 
 echo "== pytest"; .venv/bin/python -m pytest "$@"

@@ -1,8 +1,8 @@
 """Storage exceptions.
 
-    StorageError            any failure of the backend (driver errors are chained)
-    ├── StorageUnavailable  the store cannot be opened (locked by another process, bad URL)
-    └── InvalidQuery        a query argument is out of range (bad cursor, unknown column)
+StorageError            any failure of the backend (driver errors are chained)
+├── StorageUnavailable  the store cannot be opened (locked by another process, bad URL)
+└── InvalidQuery        a query argument is out of range (bad cursor, unknown column)
 """
 
 from __future__ import annotations

@@ -178,6 +178,7 @@ class Store(Protocol):
         end: datetime,
         columns: Sequence[str],
         limit: int,
+        *,
         seed: int = 0,
         kind: str | None = None,
     ) -> DriftSample:

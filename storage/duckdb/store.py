@@ -190,6 +190,7 @@ class DuckDBStore:
         end: datetime,
         columns: Sequence[str],
         limit: int,
+        *,
         seed: int = 0,
         kind: str | None = None,
     ) -> DriftSample:
