@@ -74,6 +74,18 @@ from .units import format_quantity
 log = logging.getLogger("chainsight.alerts")
 
 
+_VOLATILE = {"value", "samples", "last_eval_at", "threshold"}
+
+
+def _worth_saving(before: AlertInstance | None, after: AlertInstance) -> bool:
+    """Whether an instance changed beyond its latest value: only those are written, so a
+    quiet evaluation writes nothing (the API reads values from memory)."""
+    if before is None:
+        return True
+    keep = set(AlertInstance.model_fields) - _VOLATILE
+    return before.model_dump(include=keep) != after.model_dump(include=keep)
+
+
 class Evaluator:
     """Evaluates rules on an interval and on demand; owns instance state and delivery."""
 
@@ -287,11 +299,13 @@ class Evaluator:
                 outgoing += sends
             with self._lock:  # a rule deleted meanwhile is not brought back
                 kept = [d for d in done if d[0].rule in self._rules]
+                changed: list[AlertInstance] = []
                 for result, instances, _ in kept:
+                    before = self._instances.get(result.rule, {})
+                    changed += [i for i in instances if _worth_saving(before.get(i.fingerprint), i)]
                     self._instances[result.rule] = {i.fingerprint: i for i in instances}
                 self.store.alerts.save_evaluation(
-                    [i for _, insts, _ in kept for i in insts],
-                    [t for _, _, moves in kept for t in moves],
+                    changed, [t for _, _, moves in kept for t in moves]
                 )
             for notification, muted in outgoing:
                 self.store.alerts.put_notification(notification)
