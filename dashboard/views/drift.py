@@ -153,6 +153,11 @@ def _detail(conn: Connection, report: DriftReport, window: state.TimeWindow) -> 
         state.current_project(),
     )
     right.plotly_chart(drift_charts.score_series(points, feature.feature), key="drift_series")
+    if points and all(p.score is None for p in points):
+        right.caption(
+            f"No rolling window of {max(MIN_SERIES_WINDOW_S, seconds) // 60} min held enough "
+            "values for a score; widen the time range for a series."
+        )
     _alert_form(conn, feature)
 
 
