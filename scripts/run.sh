@@ -8,5 +8,5 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[server]"
+.venv/bin/python -m pip install -q -e ".[server,demo]"
 exec .venv/bin/python examples/quickstart.py "$@"
