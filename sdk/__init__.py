@@ -23,6 +23,7 @@ from .decorators import (
     tool,
     trace,
 )
+from .integrations import instrument_anthropic, instrument_openai
 from .setup import dropped_spans, export_stats, flush, init, shutdown
 from .spans import NoopSpan, Span, current_span
 from .steps import span
@@ -45,6 +46,8 @@ __all__ = [
     "flush",
     "guardrail",
     "init",
+    "instrument_anthropic",
+    "instrument_openai",
     "llm",
     "reranker",
     "retriever",

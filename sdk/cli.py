@@ -20,6 +20,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "dashboard": "chainsight.dashboard.cli:dashboard",
     "up": "chainsight.dashboard.cli:up",
     "alerts": "chainsight.collector.alerting.cli:alerts",
+    "demo": "chainsight.demo.cli:demo",
 }
 
 

@@ -15,6 +15,7 @@ FOLDER_PACKAGE = {
     "collector": "chainsight.collector",
     "storage": "chainsight.storage",
     "dashboard": "chainsight.dashboard",
+    "demo": "chainsight.demo",
 }
 SERVER_LIBS = ("duckdb", "fastapi", "starlette", "uvicorn", "streamlit", "plotly", "pyarrow")
 

@@ -14,6 +14,7 @@ FOLDER_PACKAGE = {
     "collector": "chainsight/collector",
     "storage": "chainsight/storage",
     "dashboard": "chainsight/dashboard",
+    "demo": "chainsight/demo",
 }
 
 

@@ -9,6 +9,8 @@ import chainsight
 
 DOCUMENTED = {
     "init",
+    "instrument_openai",
+    "instrument_anthropic",
     "flush",
     "shutdown",
     "dropped_spans",
