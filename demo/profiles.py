@@ -23,6 +23,8 @@ class ModelProfile:
     """Share of requests answered 500/429."""
     timeout_rate: float = 0.0
     """Share of requests that hang past the client's timeout."""
+    rate_limit_share: float = 0.4
+    """Share of the failed requests answered 429 (the rest get 500)."""
 
 
 PROFILES: dict[str, ModelProfile] = {

@@ -94,7 +94,7 @@ def _plan(state: ServerState, body: Mapping[str, Any], model: str, question: str
     if roll < profile.timeout_rate:
         failure = "timeout"
     elif roll < profile.timeout_rate + profile.error_rate:
-        failure = "rate_limit" if rng.random() < 0.4 else "server_error"
+        failure = "rate_limit" if rng.random() < profile.rate_limit_share else "server_error"
     ttft = profile.ttft_s * state.latency_factor * rng.lognormvariate(0.0, profile.jitter)
     pieces = answer_for(question, rng)
     gaps = [profile.tpot_s * rng.lognormvariate(0.0, profile.jitter) for _ in pieces]
@@ -297,25 +297,31 @@ def create_app(seed: int = 0, hang_s: float = 8.0) -> FastAPI:
             return JSONResponse(response("completed", "".join(plan.pieces)))
 
         async def events() -> AsyncIterator[bytes]:
-            seq = 0
-            created = {"type": "response.created", "response": response("in_progress", None)}
-            yield _sse({**created, "sequence_number": seq}, "response.created")
+            # The event sequence of the real API (output item and content part opened before
+            # their deltas, then closed), which openai's ``responses.stream()`` helper requires.
+            seq = iter(range(1 << 30))
+
+            def event(kind: str, **fields: Any) -> bytes:
+                return _sse({"type": kind, **fields, "sequence_number": next(seq)}, kind)
+
+            where = {"item_id": mid, "output_index": 0, "content_index": 0}
+            text = "".join(plan.pieces)
+            part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+            item = {"type": "message", "id": mid, "role": "assistant"}
+            yield event("response.created", response=response("in_progress", None))
+            yield event("response.in_progress", response=response("in_progress", None))
             await asyncio.sleep(plan.ttft_s)
+            opened = {**item, "status": "in_progress", "content": []}
+            yield event("response.output_item.added", output_index=0, item=opened)
+            yield event("response.content_part.added", **where, part={**part, "text": ""})
             for piece, gap in zip(plan.pieces, plan.gaps_s, strict=True):
-                seq += 1
-                delta = {
-                    "type": "response.output_text.delta",
-                    "item_id": mid,
-                    "output_index": 0,
-                    "content_index": 0,
-                    "delta": piece,
-                    "sequence_number": seq,
-                }
-                yield _sse(delta, "response.output_text.delta")
+                yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
                 await asyncio.sleep(gap)
-            done = response("completed", "".join(plan.pieces))
-            completed = {"type": "response.completed", "response": done}
-            yield _sse({**completed, "sequence_number": seq + 1}, "response.completed")
+            yield event("response.output_text.done", **where, text=text, logprobs=[])
+            yield event("response.content_part.done", **where, part=part)
+            closed = {**item, "status": "completed", "content": [part]}
+            yield event("response.output_item.done", output_index=0, item=closed)
+            yield event("response.completed", response=response("completed", text))
 
         return StreamingResponse(events(), media_type="text/event-stream")
 

@@ -3,20 +3,37 @@
 The wrapper reuses the SDK's machinery end to end: :class:`chainsight.steps.Step` opens the
 span (with the ``chainsight.context()`` attributes), ``Span._result`` reads the response
 (:mod:`chainsight.llm_response`) or wraps the stream (:mod:`chainsight.streaming`, which
-stamps TTFT/TPOT and folds usage chunks), and the ``with`` block records exceptions.
+stamps TTFT/TPOT and folds usage chunks), and the ``with`` block records exceptions, which
+propagate unchanged.
+
+Sync or async is decided once, at patch time, from the unwrapped method: the OpenAI and
+Anthropic SDKs wrap ``create`` in a plain-function argument checker (``required_args``), so
+the bound method itself does not look like a coroutine function.
+
+Raw responses (``client.chat.completions.with_raw_response.create(...)``) come back through
+the patched method, since the raw wrapper is built from it: their parsed body is read
+(``parse()`` caches it, so the caller gets the same object) unless the call streams.
+``with_streaming_response`` defers reading the body to the caller, so its span records the
+request only.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._runtime import RUNTIME
+from ..spans import Span
 from ..steps import Step
 
 PATCHED_MARK = "__chainsight_original__"
 """Attribute on a wrapper pointing at the original method (a second ``instrument_*`` is a no-op)."""
+
+RAW_RESPONSE_HEADER = "X-Stainless-Raw-Response"
+"""Header the OpenAI/Anthropic SDKs add to ``with_raw_response`` calls ("true" or "raw": the
+body is read) and ``with_streaming_response`` calls ("stream": the caller reads the body)."""
 
 InputOf = Callable[[Mapping[str, Any]], object]
 """Picks what to record as the span's input from a call's keyword arguments."""
@@ -32,7 +49,7 @@ def patch_method(
     if getattr(original, PATCHED_MARK, None) is not None:
         return False
     step = Step(operation, "llm", named=False, provider=provider, operation=operation)
-    if inspect.iscoroutinefunction(original):
+    if is_async(original):
         wrapper = _async_wrapper(original, step, provider, input_of)
     else:
         wrapper = _sync_wrapper(original, step, provider, input_of)
@@ -41,7 +58,14 @@ def patch_method(
     return True
 
 
-def _describe(span: Any, kwargs: Mapping[str, Any], provider: str, input_of: InputOf) -> None:
+def is_async(function: Callable[..., Any]) -> bool:
+    """True for a coroutine function, also behind ``functools.wraps`` decorators."""
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
+        inspect.unwrap(function)
+    )
+
+
+def describe(span: Span, kwargs: Mapping[str, Any], provider: str, input_of: InputOf) -> None:
     """Model and input of the request, written before the call so a failed call keeps them."""
     model = kwargs.get("model")
     if isinstance(model, str) and model:
@@ -55,15 +79,41 @@ def _describe(span: Any, kwargs: Mapping[str, Any], provider: str, input_of: Inp
         span.set_input(value)
 
 
+def finish(span: Span, value: Any, kwargs: Mapping[str, Any]) -> Any:
+    """Record what the call returned; returns what the caller gets (``value`` or its stream)."""
+    mode = _raw_mode(kwargs)
+    if mode is None:
+        return span._result(value)
+    if mode != "stream" and not kwargs.get("stream"):
+        parse = getattr(value, "parse", None)
+        if parse is not None and not is_async(parse):
+            try:
+                parsed = parse()
+            except Exception as exc:  # the caller's own parse() will raise it again
+                RUNTIME.record_internal_error(exc)
+                return value
+            span._result(parsed)
+    return value
+
+
+def _raw_mode(kwargs: Mapping[str, Any]) -> str | None:
+    headers = kwargs.get("extra_headers")
+    if not isinstance(headers, Mapping):
+        return None
+    mode = headers.get(RAW_RESPONSE_HEADER)
+    return mode if isinstance(mode, str) else None
+
+
 def _sync_wrapper(
     original: Callable[..., Any], step: Step, provider: str, input_of: InputOf
 ) -> Callable[..., Any]:
+    @functools.wraps(original)
     def create(*args: Any, **kwargs: Any) -> Any:
         if RUNTIME.disabled:
             return original(*args, **kwargs)
         with step.start(None) as span:
-            _describe(span, kwargs, provider, input_of)
-            return span._result(original(*args, **kwargs))
+            describe(span, kwargs, provider, input_of)
+            return finish(span, original(*args, **kwargs), kwargs)
 
     return create
 
@@ -71,11 +121,12 @@ def _sync_wrapper(
 def _async_wrapper(
     original: Callable[..., Any], step: Step, provider: str, input_of: InputOf
 ) -> Callable[..., Any]:
+    @functools.wraps(original)
     async def create(*args: Any, **kwargs: Any) -> Any:
         if RUNTIME.disabled:
             return await original(*args, **kwargs)
         with step.start(None) as span:
-            _describe(span, kwargs, provider, input_of)
-            return span._result(await original(*args, **kwargs))
+            describe(span, kwargs, provider, input_of)
+            return finish(span, await original(*args, **kwargs), kwargs)
 
     return create
