@@ -11,7 +11,7 @@ import pytest
 from chainsight.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE_FOLDERS = ("sdk", "collector", "storage", "dashboard")
+CODE_FOLDERS = ("sdk", "collector", "storage", "dashboard", "demo")
 
 
 def _docs_text() -> str:
