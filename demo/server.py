@@ -111,12 +111,29 @@ def _plan(state: ServerState, body: Mapping[str, Any], model: str, question: str
     return Plan(ttft, gaps, pieces, failure, prompt, cached)
 
 
-def _error(failure: str) -> JSONResponse:
-    if failure == "rate_limit":
-        body = {"message": "Rate limit reached (demo)", "type": "rate_limit_error"}
-        return JSONResponse({"error": body}, status_code=429)
-    body = {"message": "The server had an error (demo)", "type": "server_error"}
-    return JSONResponse({"error": body}, status_code=500)
+def _error(failure: str, api: str = "openai") -> JSONResponse:
+    """The error body each API sends, so the real clients raise their usual exception."""
+    status = 429 if failure == "rate_limit" else 500
+    if api == "anthropic":
+        kind = "rate_limit_error" if status == 429 else "api_error"
+        message = "Rate limited (demo)" if status == 429 else "Internal server error (demo)"
+        body = {"type": "error", "error": {"type": kind, "message": message}}
+        return JSONResponse(body, status_code=status)
+    if status == 429:
+        error = {
+            "message": "Rate limit reached (demo)",
+            "type": "requests",
+            "param": None,
+            "code": "rate_limit_exceeded",
+        }
+    else:
+        error = {
+            "message": "The server had an error (demo)",
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    return JSONResponse({"error": error}, status_code=status)
 
 
 def _sse(data: Mapping[str, Any], event: str | None = None) -> bytes:
@@ -162,13 +179,13 @@ def create_app(seed: int = 0, hang_s: float = 8.0) -> FastAPI:
     state = ServerState(seed=seed, hang_s=hang_s)
     app.state.demo = state
 
-    async def _start(plan: Plan) -> JSONResponse | None:
+    async def _start(plan: Plan, api: str = "openai") -> JSONResponse | None:
         if plan.failure == "timeout":
             await asyncio.sleep(state.hang_s)
-            return _error("server_error")
+            return _error("server_error", api)
         if plan.failure is not None:
             await asyncio.sleep(plan.ttft_s / 4)
-            return _error(plan.failure)
+            return _error(plan.failure, api)
         return None
 
     @app.get("/healthz")
@@ -331,7 +348,7 @@ def create_app(seed: int = 0, hang_s: float = 8.0) -> FastAPI:
         model = str(body.get("model", "claude-sonnet-4"))
         question = _last_user_text(body.get("messages"))
         plan = _plan(state, body, model, question)
-        failed = await _start(plan)
+        failed = await _start(plan, "anthropic")
         if failed is not None:
             return failed
         mid = _oid("msg_", state)
