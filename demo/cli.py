@@ -33,15 +33,15 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop(signum)
 
 
-def _stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
+def _require_demo_extra() -> None:
+    """The demo app talks through the real ``openai`` client, which only the extra installs."""
     try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(15)
+        import openai  # noqa: F401
+    except ImportError as exc:
+        raise click.ClickException(
+            "'chainsight demo' needs the demo extra (the openai client): "
+            'pip install "chainsight[demo]"'
+        ) from exc
 
 
 @click.command()
@@ -72,11 +72,12 @@ def demo(  # noqa: PLR0917  # click passes one argument per option
     exit_: bool,
 ) -> None:
     """Run the collector, the dashboard and a demo app's traffic on the embedded DuckDB."""
+    _require_demo_extra()
     import chainsight
     from chainsight.dashboard.cli import dashboard_env, streamlit_command
 
     from . import traffic
-    from .runner import ModelServer, collector_command, wait_http
+    from .runner import ModelServer, collector_command, stop_process, wait_http
     from .support_bot import SupportBot
 
     if duration <= 0 or rate <= 0:
@@ -103,7 +104,7 @@ def demo(  # noqa: PLR0917  # click passes one argument per option
         turns = sum(len(s.questions) for s in sessions)
         click.echo(f"Playing {turns} turns in {len(sessions)} sessions over {duration:.0f} s ...")
         chainsight.init(project=PROJECT, endpoint=collector_url, service_name=SERVICE)
-        bot = SupportBot(model_server.base_url)
+        bot = SupportBot(model_server.openai_base_url)
         report = traffic.run(
             bot,
             sessions,
@@ -130,7 +131,7 @@ def demo(  # noqa: PLR0917  # click passes one argument per option
         signal.signal(signal.SIGTERM, previous)
         chainsight.shutdown()
         for child in reversed(children):
-            _stop(child)
+            stop_process(child)
         model_server.stop()
     code = next((c.returncode for c in children if c.returncode), 0)
     if code and code != -signal.SIGTERM:

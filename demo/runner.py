@@ -1,24 +1,30 @@
-"""Run the pieces of ``chainsight demo``: the bundled model server in a thread, the collector
-and the dashboard as child processes (the same commands ``chainsight up`` runs)."""
+"""Run the pieces of ``chainsight demo``: the bundled model server, the collector and the
+dashboard, each as a child process (the last two are the commands ``chainsight up`` runs).
+
+The model server runs in its own process, as a real upstream would: its request handling
+then competes with neither the app's threads for the GIL (which would inflate the TTFT the
+SDK measures) nor shares the app's OpenTelemetry provider (FastAPI >= 0.160 traces its own
+routes through the global provider, which would put the server's spans among the app's).
+
+``python -m chainsight.demo.runner --port P --seed S`` starts the model server alone.
+"""
 
 from __future__ import annotations
 
+import argparse
 import socket
 import subprocess
 import sys
-import threading
 import time
 from importlib.resources import files
 from pathlib import Path
 
 import httpx
-import uvicorn
-
-from .server import create_app
 
 ALERT_INTERVAL_S = 2.0
 """Alert evaluations every 2 s, so the compressed rules in rules.yaml fire within a run."""
 START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0
 
 
 def free_port() -> int:
@@ -34,34 +40,52 @@ def rules_file() -> Path:
 
 
 class ModelServer:
-    """The bundled OpenAI-compatible server under uvicorn in a daemon thread."""
+    """The bundled OpenAI-compatible server as a child process on loopback."""
 
     def __init__(self, seed: int, port: int | None = None) -> None:
+        self.seed = seed
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(seed=seed),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            ws="none",
-            lifespan="off",
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="demo-model-server")
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def openai_base_url(self) -> str:
+        """What ``openai.OpenAI(base_url=...)`` takes."""
+        return f"{self.base_url}/v1"
 
     def start(self) -> None:
         """Start and wait (bounded) until it accepts requests."""
-        self._thread.start()
-        wait_http(f"{self.base_url}/healthz", None, "the model server")
+        command = [sys.executable, "-m", "chainsight.demo.runner"]
+        command += ["--port", str(self.port), "--seed", str(self.seed)]
+        self._proc = subprocess.Popen(command)
+        wait_http(f"{self.base_url}/healthz", self._proc, "the model server")
 
     def set_latency(self, factor: float) -> None:
         """Multiply every model's time to first token (the demo's upstream regression)."""
         httpx.post(f"{self.base_url}/demo/latency", json={"factor": factor}, timeout=5.0)
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(START_TIMEOUT_S)
+        """Stop the child (bounded); harmless when it never started."""
+        stop_process(self._proc)
+
+    def __enter__(self) -> ModelServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL after ``STOP_TIMEOUT_S``."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(STOP_TIMEOUT_S)
 
 
 def collector_command(port: int, data_dir: Path, dashboard_url: str | None) -> list[str]:
@@ -102,3 +126,32 @@ def wait_http(url: str, proc: subprocess.Popen[bytes] | None, what: str) -> None
             pass  # not listening yet; poll again until the deadline
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not answer {url} within {START_TIMEOUT_S:.0f} s")
+
+
+def serve_model_server(port: int, seed: int) -> None:
+    """Serve the model server in this process until SIGTERM/SIGINT."""
+    import uvicorn
+
+    from .server import create_app
+
+    uvicorn.run(
+        create_app(seed=seed),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
+        lifespan="off",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m chainsight.demo.runner``: the model server alone."""
+    parser = argparse.ArgumentParser(description="The demo's OpenAI-compatible model server.")
+    parser.add_argument("--port", type=int, default=8600)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    serve_model_server(args.port, args.seed)
+
+
+if __name__ == "__main__":
+    main()

@@ -16,13 +16,8 @@ import openai
 
 import chainsight
 
-from .answers import DOCUMENTS
+from .answers import DOCUMENTS, SYSTEM_PROMPT_EN, SYSTEM_PROMPT_ES, is_spanish
 
-SYSTEM_PROMPT = (
-    "You are the support assistant of an online shop. Answer briefly, in the customer's "
-    "language, using only the policy excerpts below. If the customer names an order, call "
-    "lookup_order first."
-)
 TOOLS: list[dict[str, Any]] = [
     {
         "type": "function",
@@ -40,6 +35,8 @@ TOOLS: list[dict[str, Any]] = [
 ROUTER_MODEL = "gpt-4o-mini"
 SUMMARY_MODEL = "gpt-4.1-mini"
 EMBEDDING_MODEL = "text-embedding-3-small"
+SUMMARY_EN = "Summarize this support conversation in two sentences."
+SUMMARY_ES = "Resume esta conversación de soporte en dos frases."
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
@@ -49,7 +46,8 @@ def _cosine(a: list[float], b: list[float]) -> float:
 
 
 class SupportBot:
-    """One bot over one OpenAI-compatible endpoint; thread-safe for concurrent sessions."""
+    """One bot over one OpenAI-compatible endpoint (``base_url`` ends in ``/v1``); thread-safe
+    for concurrent sessions."""
 
     def __init__(self, base_url: str, *, timeout_s: float = 6.0) -> None:
         client = openai.OpenAI(base_url=base_url, api_key="demo", max_retries=0, timeout=timeout_s)
@@ -93,8 +91,9 @@ class SupportBot:
     def answer(self, history: list[dict[str, Any]], question: str, model: str) -> str:
         """One turn: retrieve, rerank, route (maybe call a tool), stream the answer."""
         documents = self.rerank(question, self.retrieve(question))
+        prompt = SYSTEM_PROMPT_ES if is_spanish(question) else SYSTEM_PROMPT_EN
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": SYSTEM_PROMPT + "\n\n" + "\n".join(documents)},
+            {"role": "system", "content": prompt + "\n".join(documents)},
             *history,
             {"role": "user", "content": question},
         ]
@@ -113,9 +112,9 @@ class SupportBot:
             messages.append(
                 {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)}
             )
-        stream = self.client.chat.completions.create(
+        stream = self.client.chat.completions.create(  # type: ignore[call-overload]
             model=model,
-            messages=messages,  # type: ignore[arg-type]
+            messages=messages,
             stream=True,
             stream_options={"include_usage": True},
         )
@@ -131,7 +130,7 @@ class SupportBot:
         transcript = "\n".join(f"{m['role']}: {m['content']}" for m in history)
         stream = self.client.responses.create(
             model=SUMMARY_MODEL,
-            instructions="Summarize this support conversation in two sentences.",
+            instructions=SUMMARY_ES if is_spanish(transcript) else SUMMARY_EN,
             input=transcript,
             stream=True,
         )
