@@ -17,6 +17,7 @@ import json
 import random
 from collections.abc import Iterator
 
+from chainsight import semconv
 from chainsight.storage.model import SpanRecord
 
 # (provider, model, USD per 1M input, USD per 1M output)
@@ -125,7 +126,7 @@ def trace(rng: random.Random, start_ns: int, project: str = "bench") -> list[Spa
                 finish_reason="error" if error else "stop",
                 input=question,
                 output=None if error else _text(rng, 20),
-                attributes=json.dumps({"gen_ai.request.temperature": 0.2, "stream": stream}),
+                attributes=json.dumps({semconv.GEN_AI_REQUEST_TEMPERATURE: 0.2, "stream": stream}),
                 **common,  # type: ignore[arg-type]
             )
         else:

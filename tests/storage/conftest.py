@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from storage_fixtures import BACKENDS, load_spans
 
 from chainsight.storage.store import Store
+
+from .storage_fixtures import BACKENDS, load_spans
 
 
 @pytest.fixture(params=sorted(BACKENDS))

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from chainsight.storage.model import PriceEntry, StoredKey
 from chainsight.storage.store import Store
 
+from .storage_fixtures import span
+
 
 def _price(pid: str, pattern: str = "gpt-4o", output: float = 10.0) -> PriceEntry:
     return PriceEntry(
@@ -48,6 +50,18 @@ def test_unpriced_models_lists_models_without_cost(loaded: Store) -> None:
     (m,) = loaded.prices.unpriced_models()
     assert (m.model, m.provider, m.span_count) == ("claude-sonnet-4", "anthropic", 1)
     assert loaded.prices.unpriced_models(project="beta") == []
+
+
+def test_unpriced_models_skip_matched_spans_without_tokens(store: Store) -> None:
+    """Only spans that matched no price entry and carry tokens make a model unpriced."""
+    store.write_spans(
+        [
+            span("1", "1", kind="llm", model="gpt-4o", price_id="openai/gpt-4o"),
+            span("1", "2", kind="llm", model="mystery", input_tokens=5),
+            span("1", "3", kind="llm", model="no-usage"),
+        ]
+    )
+    assert [m.model for m in store.prices.unpriced_models()] == ["mystery"]
 
 
 def _key(kid: str, project: str = "alpha") -> StoredKey:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from storage_fixtures import span
 
 from chainsight.storage.errors import InvalidQuery
 from chainsight.storage.model import TraceFilter, TraceSort
 from chainsight.storage.store import Store
+
+from .storage_fixtures import span
 
 BASE = datetime(2025, 6, 1, tzinfo=UTC)
 SORTS: list[TraceSort] = ["start_desc", "start_asc", "duration_desc", "cost_desc", "tokens_desc"]
@@ -154,3 +155,13 @@ def test_summary_fields_of_fixture_trace(loaded: Store) -> None:
     assert s.input_preview == "What is DuckDB?"
     assert s.output_preview == "An embedded analytical database."
     assert not s.has_orphans
+
+
+def test_list_projects_names_each_project_once(loaded: Store) -> None:
+    """list_projects gives every project with stored traces, sorted, each once."""
+    assert loaded.list_projects() == ["alpha", "beta"]
+
+
+def test_list_projects_of_an_empty_store(store: Store) -> None:
+    """An empty store has no projects."""
+    assert store.list_projects() == []

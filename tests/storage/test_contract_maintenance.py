@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from storage_fixtures import load_spans
-
 from chainsight.storage.model import TraceFilter
 from chainsight.storage.store import Store, UsageForPricing
+
+from .storage_fixtures import load_spans
 
 BASE = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from storage_fixtures import span
 
 from chainsight.storage.errors import InvalidQuery
 from chainsight.storage.model import MetricQuery, TraceFilter
 from chainsight.storage.store import Store
+
+from .storage_fixtures import span
 
 BASE = datetime(2025, 6, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)

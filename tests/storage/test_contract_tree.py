@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from storage_fixtures import span
-
 from chainsight.storage.store import Store
+
+from .storage_fixtures import span
 
 T = "cd"
 

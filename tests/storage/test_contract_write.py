@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from storage_fixtures import load_spans, span
-
 from chainsight.storage.model import TraceFilter
 from chainsight.storage.store import Store
+
+from .storage_fixtures import load_spans, span
 
 T = "ab"  # trace id "abab..."
 

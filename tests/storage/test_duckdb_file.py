@@ -9,13 +9,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from storage_fixtures import load_spans, span
 
 from chainsight.storage import open_store
 from chainsight.storage.duckdb import DuckDBStore
 from chainsight.storage.duckdb.migrations import CURRENT_VERSION
 from chainsight.storage.errors import StorageError, StorageUnavailable
 from chainsight.storage.model import TraceFilter
+
+from .storage_fixtures import load_spans, span
 
 HOLDER = """
 import sys
