@@ -12,6 +12,7 @@ import shlex
 from pathlib import Path
 
 import click
+import pytest
 import yaml
 
 import chainsight
@@ -121,6 +122,64 @@ def test_the_test_script_runs_lint_types_and_tests_and_ci_runs_it() -> None:
         assert step in script
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "exec bash scripts/test.sh" in ci
+
+
+def _chainsight_command_lines() -> list[str]:
+    """Every `chainsight …` command line of the README: in shell blocks and inline code."""
+    text = _readme()
+    lines = []
+    for block in _code_blocks(text, "bash"):
+        for line in block.splitlines():
+            code = line.split("  #", 1)[0]
+            match = re.search(r"\bchainsight\s+[a-z].*", code)
+            if match:
+                lines.append(re.split(r"\s(?:\||&&|>)\s", match.group(0))[0].strip())
+    lines += re.findall(r"`(chainsight [a-z][^`]*)`", text)
+    return sorted(set(lines))
+
+
+def _parse_command_line(line: str) -> None:
+    """Parse one command line with the CLI's own click objects (raises on a bad option)."""
+    args = shlex.split(line)[1:]
+    command: click.Command = cli_main
+    name = "chainsight"
+    parent: click.Context | None = None
+    while isinstance(command, click.Group):
+        takes_value = {
+            opt
+            for p in command.params
+            if isinstance(p, click.Option) and not p.is_flag
+            for opt in p.opts
+        }
+        i = 0
+        while i < len(args) and args[i].startswith("-"):
+            i += 2 if args[i] in takes_value else 1
+        own, rest = args[:i], args[i:]
+        if own:
+            parent = command.make_context(name, own, parent=parent)
+        else:
+            parent = click.Context(command, info_name=name, parent=parent)
+        if not rest:
+            return  # a group named on its own, e.g. `chainsight keys`
+        sub = command.get_command(parent, rest[0])
+        assert sub is not None, f"{line}: no command {rest[0]!r}"
+        command, name, args = sub, rest[0], rest[1:]
+    command.make_context(name, args, parent=parent)
+
+
+@pytest.mark.parametrize("line", _chainsight_command_lines())
+def test_every_chainsight_command_line_parses(
+    line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each `chainsight …` line a newcomer may copy has real subcommands and options."""
+    monkeypatch.chdir(tmp_path)  # files the examples name (rules.yaml) exist, empty
+    for token in shlex.split(line):
+        if re.fullmatch(r"[\w./-]+\.(?:yaml|yml|json)", token):
+            (tmp_path / token).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / token).touch()
+    if "--help" in line:
+        pytest.skip("--help prints and exits; the name is checked by the other lines")
+    _parse_command_line(line)
 
 
 def test_every_relative_link_and_image_exists() -> None:
