@@ -1,5 +1,5 @@
-"""``chainsight.instrument_anthropic(client)``: ``messages.create`` and ``messages.stream``
-as ``llm`` spans.
+"""``chainsight.instrument_anthropic(client)``: ``messages.create``, ``messages.parse`` and
+``messages.stream`` as ``llm`` spans.
 
 ``messages.stream(...)`` returns a manager that sends the request when its ``with`` block is
 entered, through a request callable it keeps privately (``__api_request``). The patched
@@ -39,7 +39,7 @@ def _messages_input(kwargs: Mapping[str, Any]) -> object:
 
 
 def instrument_anthropic(client: C) -> C:
-    """Trace every ``messages.create`` and ``messages.stream`` of an Anthropic client.
+    """Trace every ``messages.create``, ``parse`` and ``stream`` of an Anthropic client.
 
     Works for ``Anthropic`` and ``AsyncAnthropic``, streaming (``stream=True``) or not; only
     this instance is patched, and calling it twice is harmless. Returns the client.
@@ -50,9 +50,10 @@ def instrument_anthropic(client: C) -> C:
     messages = getattr(client, "messages", None)
     if messages is None:
         return client
-    patch_method(
-        messages, "create", provider=PROVIDER, operation=OPERATION, input_of=_messages_input
-    )
+    for method in ("create", "parse"):  # parse() posts by itself
+        patch_method(
+            messages, method, provider=PROVIDER, operation=OPERATION, input_of=_messages_input
+        )
     _patch_stream_helper(messages)
     return client
 

@@ -10,6 +10,9 @@ from .patching import patch_method
 C = TypeVar("C")
 
 PROVIDER = "openai"
+OPERATION = "chat"
+METHODS = ("create", "parse")
+"""Methods that send a request themselves (the ``stream()`` helpers call ``create``)."""
 
 
 def _chat_input(kwargs: Mapping[str, Any]) -> object:
@@ -25,24 +28,25 @@ def _responses_input(kwargs: Mapping[str, Any]) -> object:
 
 
 def instrument_openai(client: C) -> C:
-    """Trace every ``chat.completions.create`` and ``responses.create`` of ``client``.
+    """Trace every chat completion and Responses call of ``client``.
 
-    Works for ``OpenAI`` and ``AsyncOpenAI`` (and Azure/compatible clients of the same
-    shape), streaming or not; only this instance is patched, and calling it twice is
-    harmless. Returns the client.
+    ``create`` and ``parse`` of ``chat.completions`` and ``responses`` are patched, which covers
+    the ``stream()`` helpers and ``with_raw_response`` too. Works for ``OpenAI`` and
+    ``AsyncOpenAI`` (and Azure/compatible clients of the same shape), streaming or not; only
+    this instance is patched, and calling it twice is harmless. Returns the client.
 
     >>> import chainsight, openai
     >>> client = chainsight.instrument_openai(openai.OpenAI())  # doctest: +SKIP
     """
     chat = getattr(client, "chat", None)
     completions = getattr(chat, "completions", None) if chat is not None else None
-    if completions is not None:
-        patch_method(
-            completions, "create", provider=PROVIDER, operation="chat", input_of=_chat_input
-        )
     responses = getattr(client, "responses", None)
-    if responses is not None:
-        patch_method(
-            responses, "create", provider=PROVIDER, operation="chat", input_of=_responses_input
-        )
+    for resource, input_of in ((completions, _chat_input), (responses, _responses_input)):
+        if resource is None:
+            continue
+        # parse() posts by itself; stream() and with_raw_response go through create().
+        for method in METHODS:
+            patch_method(
+                resource, method, provider=PROVIDER, operation=OPERATION, input_of=input_of
+            )
     return client

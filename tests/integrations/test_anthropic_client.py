@@ -143,6 +143,15 @@ def test_stream_helper_is_traced(client: anthropic.Anthropic, capture_spans: Cap
     assert attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == final.usage.output_tokens
 
 
+def test_messages_parse_is_traced(
+    client: anthropic.Anthropic, capture_spans: CapturedSpans
+) -> None:
+    """messages.parse posts by itself; it is traced like create."""
+    message = client.messages.parse(model=MODEL, max_tokens=MAX_TOKENS, messages=MESSAGES)  # type: ignore[arg-type]
+    assert message.content
+    assert_llm_span(only_span(capture_spans), streamed=False)
+
+
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_async_messages_are_llm_spans(
     model_server: str, capture_spans: CapturedSpans, stream: bool
@@ -229,9 +238,9 @@ def test_instrumenting_twice_is_a_no_op(
     client: anthropic.Anthropic, capture_spans: CapturedSpans
 ) -> None:
     """A second instrument_anthropic changes nothing: one call, one span (helper included)."""
-    create, stream = client.messages.create, client.messages.stream
+    methods = (client.messages.create, client.messages.parse, client.messages.stream)
     chainsight.instrument_anthropic(client)
-    assert (client.messages.create, client.messages.stream) == (create, stream)
+    assert (client.messages.create, client.messages.parse, client.messages.stream) == methods
     client.messages.create(model=MODEL, max_tokens=MAX_TOKENS, messages=MESSAGES)  # type: ignore[arg-type]
     with client.messages.stream(model=MODEL, max_tokens=MAX_TOKENS, messages=MESSAGES) as helper:  # type: ignore[arg-type]
         helper.until_done()
