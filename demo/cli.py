@@ -25,12 +25,33 @@ SERVICE = "support-bot"
 RUN_FILE = "demo-run.json"
 
 
+BASELINE = "demo-english"
+"""Reference period saved after a run: its traffic before the language shift."""
+
+
 class _Stop(Exception):
     """Raised from the SIGTERM handler so ``finally`` stops the children."""
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop(signum)
+
+
+def _save_baseline(collector_url: str, start: str, end: str) -> None:
+    """Save the pre-shift traffic as a drift reference period (the Drift page's baseline)."""
+    import httpx
+
+    body = {
+        "name": BASELINE,
+        "start": start,
+        "end": end,
+        "project": PROJECT,
+        "description": "chainsight demo: English-speaking traffic before the Spanish launch",
+    }
+    try:
+        httpx.post(f"{collector_url}/api/v1/drift/references", json=body, timeout=10.0)
+    except httpx.HTTPError as exc:  # the data is still there; only the shortcut is missing
+        click.echo(f"Could not save the drift reference period: {exc}", err=True)
 
 
 def _require_demo_extra() -> None:
@@ -118,6 +139,9 @@ def demo(  # noqa: PLR0917  # click passes one argument per option
             f"Traffic done: {report.turns} turns ({report.failed_turns} failed). "
             f"Run summary: {data_dir / RUN_FILE}"
         )
+        if report.language_shift:
+            _save_baseline(collector_url, report.started, report.language_shift)
+            click.echo(f"Drift page: compare with the reference period {BASELINE!r}.")
         if exit_:
             return
         click.echo(f"Open {dash_url or collector_url}. Press Ctrl-C to stop.")

@@ -171,3 +171,16 @@ def test_the_language_shift_shows_as_input_drift(demo_run: DemoRun) -> None:
     spanish = next(b for b in language["bins"] if b["label"] == "es")
     assert spanish["baseline"] < 0.05
     assert spanish["current"] > 0.3
+
+
+def test_the_pre_shift_traffic_is_saved_as_the_drift_baseline(demo_run: DemoRun) -> None:
+    """The run saves a reference period, so the Drift page can compare against it."""
+    report = demo_run.report
+    drift = demo_run.get(
+        "/api/v1/drift",
+        baseline="demo-english",
+        current_start=report["language_shift"],
+        current_end=report["ended"],
+    )
+    verdicts = {f["feature"]: f["verdict"] for f in drift["features"]}
+    assert verdicts["input_language"] == "drift"
