@@ -11,6 +11,7 @@ future ``anthropic`` renames that attribute, the helper still works, untraced.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -64,18 +65,20 @@ def _patch_stream_helper(messages: Any) -> None:
         return
     step = Step(OPERATION, "llm", named=False, provider=PROVIDER, operation=OPERATION)
 
+    @functools.wraps(original)
     def stream(*args: Any, **kwargs: Any) -> Any:
         manager = original(*args, **kwargs)
         if RUNTIME.disabled:
             return manager
+        described = {**kwargs, "stream": True}
         for name in _REQUEST_ATTRIBUTES:
             request = getattr(manager, name, None)
             if request is None:
                 continue
             if callable(request):
-                traced: Any = _traced_request(request, step, kwargs)
+                traced: Any = _traced_request(request, step, described)
             else:  # the async manager holds the request coroutine itself
-                traced = _traced_awaitable(request, step, kwargs)
+                traced = _traced_awaitable(request, step, described)
             setattr(manager, name, traced)
             break
         return manager

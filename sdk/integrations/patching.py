@@ -24,6 +24,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .. import semconv
 from .._runtime import RUNTIME
 from ..spans import Span
 from ..steps import Step
@@ -34,6 +35,18 @@ PATCHED_MARK = "__chainsight_original__"
 RAW_RESPONSE_HEADER = "X-Stainless-Raw-Response"
 """Header the OpenAI/Anthropic SDKs add to ``with_raw_response`` calls ("true" or "raw": the
 body is read) and ``with_streaming_response`` calls ("stream": the caller reads the body)."""
+
+NOT_PARAMETERS = frozenset(
+    {"messages", "input", "instructions", "system", "prompt"}  # content: captured as input
+    | {"extra_headers", "extra_query", "extra_body", "timeout"}  # transport, not the model's
+)
+"""Keyword arguments left out of ``llm.invocation_parameters``."""
+
+OMITTED = frozenset({"NotGiven", "Omit"})
+"""Class names of the clients' "argument not given" sentinels (their helpers pass them on)."""
+
+MAX_TOKENS_PARAMETERS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+"""The output-token cap under its chat completions, Anthropic and Responses names."""
 
 InputOf = Callable[[Mapping[str, Any]], object]
 """Picks what to record as the span's input from a call's keyword arguments."""
@@ -66,17 +79,46 @@ def is_async(function: Callable[..., Any]) -> bool:
 
 
 def describe(span: Span, kwargs: Mapping[str, Any], provider: str, input_of: InputOf) -> None:
-    """Model and input of the request, written before the call so a failed call keeps them."""
+    """Model, parameters and input of the request, written before the call so a failed call
+    keeps them."""
     model = kwargs.get("model")
     if isinstance(model, str) and model:
         span.set_model(model, provider=provider)
+    if not span.is_recording():
+        return
     try:
+        parameters = {
+            key: value
+            for key, value in kwargs.items()
+            if key not in NOT_PARAMETERS and type(value).__name__ not in OMITTED
+        }
+        span.otel_span.set_attributes(request_attributes(parameters))
+        span.set_attribute(semconv.LLM_INVOCATION_PARAMETERS, parameters)
         value = input_of(kwargs)
     except Exception as exc:  # an odd argument shape never breaks the app's call
         RUNTIME.record_internal_error(exc)
         return
     if value is not None:
         span.set_input(value)
+
+
+def request_attributes(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The GenAI ``gen_ai.request.*`` attributes of a call's parameters."""
+    attributes: dict[str, Any] = {}
+    for key, name in (
+        (semconv.GEN_AI_REQUEST_TEMPERATURE, "temperature"),
+        (semconv.GEN_AI_REQUEST_TOP_P, "top_p"),
+    ):
+        value = parameters.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            attributes[key] = value
+    for name in MAX_TOKENS_PARAMETERS:
+        value = parameters.get(name)
+        if type(value) is int:
+            attributes[semconv.GEN_AI_REQUEST_MAX_TOKENS] = value
+            break
+    attributes[semconv.GEN_AI_REQUEST_STREAM] = parameters.get("stream") is True
+    return attributes
 
 
 def finish(span: Span, value: Any, kwargs: Mapping[str, Any]) -> Any:

@@ -87,6 +87,8 @@ def test_messages_create_is_an_llm_span(
     assert_llm_span(span, streamed=False)
     attributes = span.attributes or {}
     assert attributes[semconv.GEN_AI_RESPONSE_ID] == message.id
+    assert attributes[semconv.GEN_AI_REQUEST_MAX_TOKENS] == MAX_TOKENS
+    assert attributes[semconv.GEN_AI_REQUEST_STREAM] is False
     assert attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == message.usage.output_tokens
     assert json.loads(str(attributes[semconv.INPUT_VALUE])) == [
         {"role": "system", "content": "You are a support agent."},
@@ -141,6 +143,7 @@ def test_stream_helper_is_traced(client: anthropic.Anthropic, capture_spans: Cap
     assert_llm_span(span, streamed=True)
     attributes = span.attributes or {}
     assert attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == final.usage.output_tokens
+    assert attributes[semconv.GEN_AI_REQUEST_STREAM] is True
 
 
 def test_messages_parse_is_traced(

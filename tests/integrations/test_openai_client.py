@@ -109,6 +109,53 @@ def test_async_chat_completion_is_an_llm_span(
     assert_llm_span(only_span(capture_spans), streamed=False)
 
 
+def test_request_parameters_are_recorded(
+    client: openai.OpenAI, capture_spans: CapturedSpans
+) -> None:
+    """temperature, top_p, the token cap and stream as gen_ai.request.*; all parameters as JSON."""
+    client.chat.completions.create(
+        model=MODEL,
+        messages=MESSAGES,  # type: ignore[arg-type]
+        temperature=0.2,
+        top_p=0.9,
+        max_completion_tokens=64,
+        seed=3,
+        extra_headers={"x-trace": "1"},
+    )
+    stream = client.responses.create(model=MODEL, input=QUESTION, max_output_tokens=32, stream=True)
+    stream.close()
+    chat, responses = (span.attributes or {} for span in capture_spans.spans)
+    assert chat[semconv.GEN_AI_REQUEST_TEMPERATURE] == 0.2
+    assert chat[semconv.GEN_AI_REQUEST_TOP_P] == 0.9
+    assert chat[semconv.GEN_AI_REQUEST_MAX_TOKENS] == 64
+    assert chat[semconv.GEN_AI_REQUEST_STREAM] is False
+    assert json.loads(str(chat[semconv.LLM_INVOCATION_PARAMETERS])) == {
+        "model": MODEL,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "max_completion_tokens": 64,
+        "seed": 3,
+    }
+    assert responses[semconv.GEN_AI_REQUEST_MAX_TOKENS] == 32
+    assert responses[semconv.GEN_AI_REQUEST_STREAM] is True
+
+
+def test_no_content_captured_when_capture_is_off(
+    client: openai.OpenAI, capture_spans: CapturedSpans
+) -> None:
+    """capture_content=False: messages and output stay out; model and usage are still there."""
+    capture_spans.configure(capture_content=False)
+    client.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
+    for chunk in client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True):  # type: ignore[arg-type]
+        assert chunk is not None
+    for span in capture_spans.spans:
+        attributes = span.attributes or {}
+        assert semconv.INPUT_VALUE not in attributes
+        assert semconv.OUTPUT_VALUE not in attributes
+        assert QUESTION not in json.dumps(dict(attributes))
+        assert attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] > 1  # type: ignore[operator]
+
+
 def test_cached_prompt_tokens_are_recorded(
     client: openai.OpenAI, capture_spans: CapturedSpans
 ) -> None:
