@@ -14,6 +14,7 @@ the Chainsight SDK. The calls go through the real ``openai`` client to the bundl
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 import openai
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -70,17 +71,11 @@ def main(argv: list[str] | None = None) -> bool:
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=provider)
 
-    server = None if args.model_server else ModelServer(seed=0)
-    try:
-        if server is not None:
-            server.start()
-        base_url = args.model_server or server.openai_base_url  # type: ignore[union-attr]
+    with contextlib.ExitStack() as stack:
+        stack.callback(instrumentor.uninstrument)
+        base_url = args.model_server or stack.enter_context(ModelServer(seed=0)).openai_base_url
         client = openai.OpenAI(base_url=base_url, api_key="demo", max_retries=0)
         print(chat(client, args.stream))
-    finally:
-        if server is not None:
-            server.stop()
-        instrumentor.uninstrument()
     delivered = provider.force_flush(10_000)
     provider.shutdown()
     return delivered

@@ -11,6 +11,7 @@ the spans to ``--endpoint``. ``chainsight demo`` plays many such conversations w
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import Any
 
 import chainsight
@@ -50,16 +51,10 @@ def main(argv: list[str] | None = None) -> bool:
     )
     args = parser.parse_args(argv)
     chainsight.init(project=args.project, endpoint=args.endpoint, service_name="support-bot")
-    server = None if args.model_server else ModelServer(seed=0)
-    try:
-        if server is not None:
-            server.start()
-        bot = SupportBot(args.model_server or server.openai_base_url)  # type: ignore[union-attr]
-        for text in converse(bot, args.model):
+    with contextlib.ExitStack() as stack:
+        base_url = args.model_server or stack.enter_context(ModelServer(seed=0)).openai_base_url
+        for text in converse(SupportBot(base_url), args.model):
             print(f"- {text}")
-    finally:
-        if server is not None:
-            server.stop()
     delivered = chainsight.flush(timeout=10.0)
     chainsight.shutdown()
     return delivered
