@@ -41,6 +41,17 @@ class DemoRun:
     def spans(self, trace_id: str) -> list[dict[str, Any]]:
         return list(self.get(f"/api/v1/traces/{trace_id}")["spans"])
 
+    def llm_metrics_by_model(self) -> dict[str, dict[str, Any]]:
+        """The run's LLM-span summary, one row per model."""
+        rows = self.get(
+            "/api/v1/metrics",
+            start=self.report["started"],
+            end=self.report["ended"],
+            group_by="model",
+            span_kind="llm",
+        )
+        return {row["group"]: row for row in rows}
+
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
@@ -89,35 +100,17 @@ def test_only_the_app_is_traced(demo_run: DemoRun) -> None:
 
 def test_several_models_have_costs(demo_run: DemoRun) -> None:
     """The users' plan tiers use different models, each priced."""
-    rows = demo_run.get(
-        "/api/v1/metrics",
-        start=demo_run.report["started"],
-        end=demo_run.report["ended"],
-        group_by="model",
-        span_kind="llm",
-    )
-    priced = {r["group"]: r["cost"] for r in rows if r["cost"]}
+    rows = demo_run.llm_metrics_by_model()
+    priced = {model: row["cost"] for model, row in rows.items() if row["cost"]}
     assert {"gpt-4o", "gpt-4o-mini", "gpt-4.1-mini"} <= set(priced)
     assert all(cost > 0 for cost in priced.values())
-    assert priced["gpt-4o"] / rows_requests(rows, "gpt-4o") > priced["gpt-4o-mini"] / (
-        rows_requests(rows, "gpt-4o-mini")
-    )
-
-
-def rows_requests(rows: list[dict[str, Any]], model: str) -> int:
-    return int(next(r["requests"] for r in rows if r["group"] == model))
+    per_call = {model: priced[model] / rows[model]["requests"] for model in priced}
+    assert per_call["gpt-4o"] > per_call["gpt-4o-mini"]
 
 
 def test_streamed_calls_have_ttft(demo_run: DemoRun) -> None:
     """Streamed answers record TTFT; the per-model summary has its percentiles."""
-    rows = demo_run.get(
-        "/api/v1/metrics",
-        start=demo_run.report["started"],
-        end=demo_run.report["ended"],
-        group_by="model",
-        span_kind="llm",
-    )
-    ttft = {r["group"]: r["ttft_ms"] for r in rows}
+    ttft = {model: row["ttft_ms"] for model, row in demo_run.llm_metrics_by_model().items()}
     for model in ("gpt-4o", "gpt-4.1-mini"):
         assert ttft[model] is not None
         assert ttft[model]["p50"] > 0
