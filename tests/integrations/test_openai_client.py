@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import openai
 import pytest
+from conftest import free_port
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
@@ -381,6 +382,17 @@ def test_failed_call_marks_the_span_error_and_propagates(
     assert attributes[semconv.ERROR_TYPE] == f"openai.{type(instrumented.value).__name__}"
     assert attributes[semconv.GEN_AI_REQUEST_MODEL] == model
     assert span.name == f"chat {model}"
+
+
+def test_connection_error_propagates(capture_spans: CapturedSpans) -> None:
+    """Nothing listening: APIConnectionError, as without instrumentation; span ERROR."""
+    with sync_client(f"http://127.0.0.1:{free_port()}") as client:
+        chainsight.instrument_openai(client)
+        with pytest.raises(openai.APIConnectionError):
+            client.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
+    span = only_span(capture_spans)
+    assert span.status.status_code is StatusCode.ERROR
+    assert (span.attributes or {})[semconv.ERROR_TYPE] == "openai.APIConnectionError"
 
 
 def test_async_failed_call_propagates(model_server: str, capture_spans: CapturedSpans) -> None:
