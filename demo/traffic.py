@@ -125,6 +125,7 @@ def run(
     lock = threading.Lock()
     start = time.monotonic()
     rngs = {s.session_id: random.Random(f"{seed}|{s.session_id}") for s in sessions}
+    stopping = threading.Event()
 
     def play(session: Session) -> None:
         history: list[dict[str, Any]] = []
@@ -134,8 +135,8 @@ def run(
             tags=["es" if session.spanish else "en"],
         ):
             for index, question in enumerate(session.questions):
-                if index:
-                    time.sleep(rngs[session.session_id].uniform(*THINK_S))
+                if index and stopping.wait(rngs[session.session_id].uniform(*THINK_S)):
+                    return  # the demo is being stopped: no further turns
                 ok = True
                 try:
                     text = bot.answer(history, question, session.model)
@@ -158,7 +159,8 @@ def run(
                     bot.summarize(history)
 
     regression = [REGRESSION[0] * duration_s, REGRESSION[1] * duration_s]
-    with ThreadPoolExecutor(max_workers=16, thread_name_prefix="demo-session") as pool:
+    pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="demo-session")
+    try:
         futures = []
         for session in sessions:
             _advance(start, session.at_s, regression, report, set_latency, duration_s)
@@ -166,6 +168,11 @@ def run(
         _advance(start, duration_s, regression, report, set_latency, duration_s)
         for future in futures:
             future.result()
+    finally:
+        # After a normal end every session is done; on Ctrl-C/SIGTERM the sessions stop at
+        # their next turn and the calls in flight end within the client's timeout.
+        stopping.set()
+        pool.shutdown(wait=True, cancel_futures=True)
     if report.regression_start and not report.regression_end:
         set_latency(1.0)
         report.regression_end = _now()

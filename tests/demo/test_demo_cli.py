@@ -75,3 +75,23 @@ def test_demo_serves_the_dashboard_until_interrupted(tmp_path: Path) -> None:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{stopped}/", timeout=2)
     assert (tmp_path / "data" / "demo-run.json").exists()
+
+
+def test_sigterm_during_the_traffic_stops_everything_promptly(tmp_path: Path) -> None:
+    """Stopped mid-run, the demo ends its sessions and children without playing the plan out."""
+    port = free_port()
+    command = [sys.executable, "-m", "chainsight", "demo", "--duration", "300", "--rate", "2"]
+    command += ["--data-dir", str(tmp_path / "data"), "--port", str(port), "--no-dashboard"]
+    log = (tmp_path / "demo.log").open("w+")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until(lambda: "Playing" in Path(log.name).read_text(), timeout=60, interval=0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0  # far less than the 300 s the plan would take
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
