@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from .patching import patch_method
+from .patching import InputOf, patch_method
 
 C = TypeVar("C")
 
@@ -27,26 +27,36 @@ def _responses_input(kwargs: Mapping[str, Any]) -> object:
     return {"instructions": instructions, "input": given}
 
 
+RESOURCES: tuple[tuple[tuple[str, ...], InputOf], ...] = (
+    (("chat", "completions"), _chat_input),
+    (("beta", "chat", "completions"), _chat_input),  # its own instance (older parse() examples)
+    (("responses",), _responses_input),
+    (("beta", "responses"), _responses_input),
+)
+"""Where the traced methods live on a client, and what each records as input."""
+
+
 def instrument_openai(client: C) -> C:
     """Trace every chat completion and Responses call of ``client``.
 
-    ``create`` and ``parse`` of ``chat.completions`` and ``responses`` are patched, which covers
-    the ``stream()`` helpers and ``with_raw_response`` too. Works for ``OpenAI`` and
-    ``AsyncOpenAI`` (and Azure/compatible clients of the same shape), streaming or not; only
-    this instance is patched, and calling it twice is harmless. Returns the client.
+    ``create`` and ``parse`` of ``chat.completions`` and ``responses`` (and of their ``beta``
+    twins) are patched, which covers the ``stream()`` helpers and ``with_raw_response`` too.
+    Works for ``OpenAI`` and ``AsyncOpenAI`` (and Azure/compatible clients of the same shape),
+    streaming or not; only this instance is patched, and calling it twice is harmless.
+    Returns the client.
 
     >>> import chainsight, openai
     >>> client = chainsight.instrument_openai(openai.OpenAI())  # doctest: +SKIP
     """
-    chat = getattr(client, "chat", None)
-    completions = getattr(chat, "completions", None) if chat is not None else None
-    responses = getattr(client, "responses", None)
-    for resource, input_of in ((completions, _chat_input), (responses, _responses_input)):
-        if resource is None:
-            continue
-        # parse() posts by itself; stream() and with_raw_response go through create().
-        for method in METHODS:
-            patch_method(
-                resource, method, provider=PROVIDER, operation=OPERATION, input_of=input_of
-            )
+    for path, input_of in RESOURCES:
+        resource: Any = client
+        for name in path:
+            resource = getattr(resource, name, None)
+            if resource is None:
+                break
+        else:
+            for method in METHODS:
+                patch_method(
+                    resource, method, provider=PROVIDER, operation=OPERATION, input_of=input_of
+                )
     return client

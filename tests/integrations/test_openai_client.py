@@ -311,14 +311,16 @@ def test_stream_helpers_are_traced(client: openai.OpenAI, capture_spans: Capture
 
 
 def test_parse_methods_are_traced(client: openai.OpenAI, capture_spans: CapturedSpans) -> None:
-    """chat.completions.parse and responses.parse post by themselves: both traced too."""
+    """parse() posts by itself: traced on chat.completions, responses and beta.chat too."""
     parsed = client.chat.completions.parse(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
     assert parsed.choices[0].message.content is not None
     response = client.responses.parse(model=MODEL, input=QUESTION)
     assert response.output_text.startswith("Thanks for reaching out")
-    chat_span, responses_span = capture_spans.spans
-    assert_llm_span(chat_span, streamed=False)
-    assert_llm_span(responses_span, streamed=False)
+    client.beta.chat.completions.parse(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
+    spans = capture_spans.spans
+    assert len(spans) == 3
+    for span in spans:
+        assert_llm_span(span, streamed=False)
 
 
 def test_with_raw_response_is_traced_and_unchanged(
