@@ -95,12 +95,26 @@ VALUE_REPLACEMENT = "[scrubbed]"
 class Scrubber:
     """Compiled key and value patterns for one configuration."""
 
-    __slots__ = ("_always", "_assignment", "_key", "_keys", "_short", "_triggers", "_value")
+    __slots__ = (
+        "_always",
+        "_assignment",
+        "_key",
+        "_keys",
+        "_short",
+        "_triggers",
+        "_value",
+        "clean_keys",
+        "clean_texts",
+    )
 
     def __init__(self, extra_patterns: tuple[str, ...] = ()) -> None:
         self._always = bool(extra_patterns)  # user patterns cannot be prefiltered
         self._keys: dict[str, str | None] = {}
         self._short: dict[str, str] = {}
+        self.clean_keys: set[str] = set()
+        """Keys already found to name no secret: a set test inline is cheaper than a call."""
+        self.clean_texts: set[str] = set()
+        """Short strings already found to hold no secret (see ``clean_keys``)."""
         self._triggers = re.compile("|".join(re.escape(t) for t in VALUE_TRIGGERS))
         self._key = re.compile("|".join((*DEFAULT_KEY_PATTERNS, *extra_patterns)), re.IGNORECASE)
         self._assignment = re.compile(ASSIGNMENT_PATTERN, re.IGNORECASE)
@@ -119,6 +133,8 @@ class Scrubber:
         verdict = None if match is None else f"[scrubbed: {match.group(0).lower()!r}]"
         if len(self._keys) < KEY_CACHE_SIZE:
             self._keys[key] = verdict
+            if verdict is None:
+                self.clean_keys.add(key)
         return verdict
 
     def value(self, text: str) -> str:
@@ -131,6 +147,8 @@ class Scrubber:
             scrubbed = self._scrub(text)
             if len(self._short) < KEY_CACHE_SIZE:
                 self._short[text] = scrubbed
+                if scrubbed == text:
+                    self.clean_texts.add(text)
             return scrubbed
         return self._scrub(text)
 

@@ -6,6 +6,8 @@ import dataclasses
 import datetime
 import enum
 import json
+import random
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -286,3 +288,53 @@ def test_hide_inputs_keeps_outputs(capture_spans: CapturedSpans) -> None:
     attrs = capture_spans.by_name("f").attributes
     assert semconv.INPUT_VALUE not in attrs
     assert attrs[semconv.OUTPUT_VALUE] == "HI"
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    """A JSON-like value mixing the fast path's shapes with everything that must leave it."""
+    leaves: list[Callable[[], Any]] = [
+        lambda: rng.choice(["", "hi", "how do I reset my password?", "naïve ✓", 'a\nb"c\\']),
+        lambda: rng.choice(["Bearer abcdefgh1234", "password=hunter2", "sk-" + "a" * 20]),
+        lambda: "x" * rng.choice([10, 60, 200, 5000]),
+        lambda: rng.choice([0, -7, 10**30, True, False, None]),
+        lambda: rng.choice([0.0, 1.5, -2e-9, float("nan"), float("inf")]),
+        lambda: rng.choice([Color.RED, b"raw", {1, 2}, datetime.date(2026, 1, 2)]),
+    ]
+    if depth > 18 or rng.random() < 0.3 + depth / 10:
+        return rng.choice(leaves)()
+    if rng.random() < 0.03:  # deep nesting (past MAX_DEPTH) and long lists (past MAX_ITEMS)
+        return [_random_value(rng, 0)] if depth == 0 else [[[[[[[[[[[[[[[[[["deep"]]]]]]]]]]]]]]]]]]
+    if rng.random() < 0.05:  # homogeneous lists: the byte budget's worst cases, MAX_ITEMS
+        size = rng.choice([1000, 1001]) if rng.random() < 0.3 else rng.randint(1, 30)
+        return [rng.choice([1, 0.5, "s", None])] * size
+    size = rng.randint(0, 4)
+    if rng.random() < 0.5:
+        return [_random_value(rng, depth + 1) for _ in range(size)]
+    keys: list[Any] = ["id", "content", "api_key", "authors", "session_id", "k", "", "tokens"]
+    keys += [1, True, None, 2.5]
+    out = {rng.choice(keys): _random_value(rng, depth + 1) for _ in range(size)}
+    return tuple(out.values()) if rng.random() < 0.1 else out
+
+
+def _identity(path: str, value: object) -> object:
+    return value
+
+
+@pytest.mark.parametrize("scrub", [True, False], ids=["scrub", "no-scrub"])
+def test_fast_path_encodes_exactly_like_the_walk(scrub: bool) -> None:
+    """Plain values skip the walk; the text is the one the walk (forced by a hook) gives."""
+    rng = random.Random(7)
+    scrubber = Scrubber() if scrub else None
+    fast = 0
+    for _ in range(3000):
+        value = _random_value(rng)
+        max_bytes = rng.choice([64, 65, 100, 257, 1000, 16384])
+        options: dict[str, Any] = {"max_bytes": max_bytes, "scrubber": scrubber}
+        walked = capture.encode(value, path="output", redact=_identity, **options)
+        assert capture.encode(value, path="output", redact=None, **options) == walked
+        if type(value) is dict:
+            arguments = {str(k): v for k, v in value.items()}
+            expected = capture.encode_arguments(arguments, redact=_identity, **options)
+            assert capture.encode_arguments(arguments, redact=None, **options) == expected
+        fast += capture._plain_json(value, max_bytes, scrubber) is not None
+    assert fast > 300  # the generator does reach the fast path
