@@ -153,6 +153,10 @@ class Store(Protocol):
 
     def get_trace(self, trace_id: str, project: str | None = None) -> TraceTree | None: ...
 
+    def list_projects(self) -> list[str]:
+        """The projects that have stored traces, sorted; cheap (no span scan)."""
+        ...
+
     def list_sessions(
         self, filter: TraceFilter, limit: int = 50, offset: int = 0
     ) -> list[SessionSummary]: ...

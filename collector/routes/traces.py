@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from chainsight.storage.model import MetricQuery, TraceFilter, TracePage, TraceSort, TraceTree
+from chainsight.storage.model import TracePage, TraceSort, TraceTree
 
 from ..errors import NotFound
 from .params import Caller, Filter, Limit, StoreDep
 
 router = APIRouter(prefix="/api/v1", tags=["traces"])
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_FAR = datetime(9999, 1, 1, tzinfo=UTC)
-
 
 @router.get("/projects", response_model=list[str])
 def list_projects(caller: Caller, store: StoreDep) -> list[str]:
     """Projects having spans that the caller may see."""
-    # The Store protocol has no project listing; a summary grouped by project is one scan.
-    points = store.metrics(
-        MetricQuery(
-            filter=TraceFilter(project=caller.project), start=_EPOCH, end=_FAR, group_by="project"
-        )
-    )
-    return sorted({p.group for p in points if p.group})
+    projects = store.list_projects()
+    if caller.project is not None:
+        return [p for p in projects if p == caller.project]
+    return projects
 
 
 @router.get("/traces", response_model=TracePage)

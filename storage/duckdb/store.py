@@ -154,6 +154,11 @@ class DuckDBStore:
         with self.reading() as con:
             return traces.get_trace(con, trace_id, project)
 
+    def list_projects(self) -> list[str]:
+        """The projects that have stored traces, sorted; see ``traces.list_projects``."""
+        with self.reading() as con:
+            return traces.list_projects(con)
+
     def list_sessions(
         self, filter: TraceFilter, limit: int = 50, offset: int = 0
     ) -> list[SessionSummary]:

@@ -121,6 +121,7 @@ def test_keys_of_two_projects_see_disjoint_traces(
     with collector.client(beta) as client:
         assert client.get(f"/api/v1/traces/{a_trace}").status_code == 404
         assert client.get(f"/api/v1/traces/{b_trace}").status_code == 200
+        assert client.get("/api/v1/projects").json() == ["beta"]
 
 
 def test_revoked_key_gets_401(collector: RunningCollector) -> None:
