@@ -21,6 +21,12 @@ class Connections(Protocol):
     def writing(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
 
+HAS_TOKENS = (
+    "(input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR cached_tokens IS NOT NULL"
+    " OR cache_write_tokens IS NOT NULL)"
+)
+"""A span with any of the token counts the pricer reads (``collector/pricing.py``)."""
+
 _PRICE_COLUMNS = (
     "id, provider, model_pattern, effective_from_ns, input, output, cached_read, cache_write,"
     " reasoning, source"
@@ -95,8 +101,10 @@ class PriceTable:
         return bool(row and row[0])
 
     def unpriced_models(self, project: str | None = None) -> builtins.list[UnpricedModel]:
-        """Models on spans that have no cost, most spans first."""
-        where = "model IS NOT NULL AND cost IS NULL"
+        """Models of spans that carry tokens but matched no price entry, most spans first."""
+        # price_id IS NULL: no entry matched (a matched span without token counts has a
+        # price_id and a NULL cost; it is not unpriced, there was nothing to price).
+        where = f"model IS NOT NULL AND price_id IS NULL AND {HAS_TOKENS}"
         params: builtins.list[Any] = []
         if project is not None:
             where += " AND project = ?"
