@@ -8,6 +8,7 @@ row groups it overlaps.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -32,20 +33,6 @@ GROUPS: dict[str, str] = {
 
 MAX_BUCKETS = 100_000
 _QUANTILES = "[0.5, 0.9, 0.95, 0.99]"
-
-
-def _pct(col: str) -> str:
-    # One holistic aggregate per GROUP BY, joined back: with all three quantile lists in one
-    # parallel GROUP BY, combining the per-thread states cost 346 ms for 10k groups at 1M
-    # spans; split, 55 ms (docs/storage.md, "metrics").
-    return (
-        f"(SELECT bk, grp, quantile_cont({col}, {_QUANTILES}) AS q, avg({col}) AS m,"
-        f" max({col}) AS x FROM base GROUP BY bk, grp)"
-    )
-
-
-def _same(alias: str) -> str:
-    return f"{alias}.bk IS NOT DISTINCT FROM agg.bk AND {alias}.grp IS NOT DISTINCT FROM agg.grp"
 
 
 def metric_points(con: duckdb.DuckDBPyConnection, q: MetricQuery) -> list[MetricPoint]:
@@ -73,14 +60,19 @@ def metric_points(con: duckdb.DuckDBPyConnection, q: MetricQuery) -> list[Metric
     if q.kind is not None:
         conds.append("s.kind = ?")
         params.append(q.kind)
+    # One GROUP BY computing all three quantile lists. With DuckDB 2.0 this cost 99 ms CPU
+    # for 10k groups (a day by minute by model at 1M spans) against 163 ms for the former
+    # plan of one GROUP BY per quantile joined back (docs/benchmarks.md, "Queries at 1M and
+    # 10M spans").
     sql = f"""
-    WITH base AS MATERIALIZED (
-        SELECT {bucket} AS bk, {group} AS grp, s.status, s.duration_ms, s.ttft_ms,
-               s.tpot_ms, s.input_tokens, s.output_tokens, s.total_tokens, s.cost, s.model
-        FROM spans s WHERE {" AND ".join(conds)}
-    ),
-    agg AS (
+    SELECT bk, grp, n, errors,
+           lat[1], lat[2], lat[3], lat[4], lat_mean, lat_max,
+           ttft[1], ttft[2], ttft[3], ttft[4], ttft_mean, ttft_max,
+           tpot[1], tpot[2], tpot[3], tpot[4], tpot_mean, tpot_max,
+           input_tokens, output_tokens, total_tokens, tokens_per_s, cost, unpriced
+    FROM (
         SELECT bk, grp, count(*) AS n, count(*) FILTER (WHERE status = 'error') AS errors,
+               {_pct("duration_ms", "lat")}, {_pct("ttft_ms", "ttft")}, {_pct("tpot_ms", "tpot")},
                coalesce(sum(input_tokens), 0) AS input_tokens,
                coalesce(sum(output_tokens), 0) AS output_tokens,
                coalesce(sum(coalesce(total_tokens,
@@ -90,41 +82,55 @@ def metric_points(con: duckdb.DuckDBPyConnection, q: MetricQuery) -> list[Metric
                    AS tokens_per_s,
                sum(cost) AS cost,
                count(*) FILTER (WHERE model IS NOT NULL AND cost IS NULL) AS unpriced
-        FROM base GROUP BY bk, grp
-    )
-    SELECT agg.bk, agg.grp, agg.n, agg.errors, l.q, l.m, l.x, t.q, t.m, t.x, p.q, p.m, p.x,
-           agg.input_tokens, agg.output_tokens, agg.total_tokens, agg.tokens_per_s, agg.cost,
-           agg.unpriced
-    FROM agg
-    JOIN {_pct("duration_ms")} l ON {_same("l")}
-    JOIN {_pct("ttft_ms")} t ON {_same("t")}
-    JOIN {_pct("tpot_ms")} p ON {_same("p")}
-    ORDER BY agg.bk NULLS FIRST, agg.grp NULLS FIRST
+        FROM (
+            SELECT {bucket} AS bk, {group} AS grp, s.status, s.duration_ms, s.ttft_ms,
+                   s.tpot_ms, s.input_tokens, s.output_tokens, s.total_tokens, s.cost, s.model
+            FROM spans s WHERE {" AND ".join(conds)}
+        ) base
+        GROUP BY bk, grp
+    ) agg
+    ORDER BY bk NULLS FIRST, grp NULLS FIRST
     """
-    return [_point(r) for r in con.execute(sql, params).fetchall()]
+    return _points(con.execute(sql, params).fetchall())
 
 
-def _percentiles(qs: list[float] | None, mean: float | None, top: float | None) -> Percentiles:
-    if qs is None:
-        return Percentiles(p50=None, p90=None, p95=None, p99=None, mean=None, max=None)
-    return Percentiles(p50=qs[0], p90=qs[1], p95=qs[2], p99=qs[3], mean=mean, max=top)
-
-
-def _point(r: tuple[Any, ...]) -> MetricPoint:
-    requests, errors = r[2], r[3]
-    return MetricPoint(
-        bucket_start=None if r[0] is None else from_ns(r[0]),
-        group=r[1],
-        requests=requests,
-        errors=errors,
-        error_rate=errors / requests if requests else None,
-        latency_ms=_percentiles(r[4], r[5], r[6]),
-        ttft_ms=_percentiles(r[7], r[8], r[9]),
-        tpot_ms=_percentiles(r[10], r[11], r[12]),
-        input_tokens=r[13],
-        output_tokens=r[14],
-        total_tokens=r[15],
-        tokens_per_s=r[16],
-        cost=r[17],
-        unpriced=r[18],
+def _pct(col: str, name: str) -> str:
+    return (
+        f"quantile_cont({col}, {_QUANTILES}) AS {name}, avg({col}) AS {name}_mean,"
+        f" max({col}) AS {name}_max"
     )
+
+
+def _points(rows: list[tuple[Any, ...]]) -> list[MetricPoint]:
+    # A day by minute by model is ~10k points; each bucket's datetime is built once.
+    starts: dict[int | None, datetime | None] = {None: None}
+    out = []
+    for r in rows:
+        start = starts.get(r[0])
+        if start is None and r[0] is not None:
+            start = starts[r[0]] = from_ns(r[0])
+        requests, errors = r[2], r[3]
+        out.append(
+            MetricPoint(
+                bucket_start=start,
+                group=r[1],
+                requests=requests,
+                errors=errors,
+                error_rate=errors / requests if requests else None,
+                latency_ms=_percentiles(r[4:10]),
+                ttft_ms=_percentiles(r[10:16]),
+                tpot_ms=_percentiles(r[16:22]),
+                input_tokens=r[22],
+                output_tokens=r[23],
+                total_tokens=r[24],
+                tokens_per_s=r[25],
+                cost=r[26],
+                unpriced=r[27],
+            )
+        )
+    return out
+
+
+def _percentiles(v: tuple[Any, ...]) -> Percentiles:
+    # The SQL unpacks the quantile lists: scalar columns convert to Python faster.
+    return Percentiles(p50=v[0], p90=v[1], p95=v[2], p99=v[3], mean=v[4], max=v[5])
