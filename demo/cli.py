@@ -37,7 +37,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop(signum)
 
 
-def _save_baseline(collector_url: str, start: str, end: str) -> None:
+def _save_baseline(collector_url: str, start: str, end: str) -> bool:
     """Save the pre-shift traffic as a drift reference period (the Drift page's baseline)."""
     import httpx
 
@@ -49,9 +49,12 @@ def _save_baseline(collector_url: str, start: str, end: str) -> None:
         "description": "chainsight demo: English-speaking traffic before the Spanish launch",
     }
     try:
-        httpx.post(f"{collector_url}/api/v1/drift/references", json=body, timeout=10.0)
+        response = httpx.post(f"{collector_url}/api/v1/drift/references", json=body, timeout=10.0)
+        response.raise_for_status()
     except httpx.HTTPError as exc:  # the data is still there; only the shortcut is missing
         click.echo(f"Could not save the drift reference period: {exc}", err=True)
+        return False
+    return True
 
 
 def _require_demo_extra() -> None:
@@ -139,9 +142,13 @@ def demo(  # noqa: PLR0917  # click passes one argument per option
             f"Traffic done: {report.turns} turns ({report.failed_turns} failed). "
             f"Run summary: {data_dir / RUN_FILE}"
         )
-        if report.language_shift:
-            _save_baseline(collector_url, report.started, report.language_shift)
-            click.echo(f"Drift page: compare with the reference period {BASELINE!r}.")
+        if report.language_shift and _save_baseline(
+            collector_url, report.started, report.language_shift
+        ):
+            click.echo(f"Drift baseline saved as the reference period {BASELINE!r}")
+            if dash_url is not None:
+                page = f"{dash_url}/drift?project={PROJECT}&range=1h&baseline_mode=reference"
+                click.echo(f"  compare on the Drift page: {page}")
         if exit_:
             return
         click.echo(f"Open {dash_url or collector_url}. Press Ctrl-C to stop.")
