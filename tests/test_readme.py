@@ -124,6 +124,18 @@ def test_the_test_script_runs_lint_types_and_tests_and_ci_runs_it() -> None:
     assert "exec bash scripts/test.sh" in ci
 
 
+def test_the_run_script_runs_the_demo() -> None:
+    """The README says `scripts/run.sh` runs `chainsight demo`; the script's last command does."""
+    lines = [
+        line.strip()
+        for line in (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert re.search(r"\bchainsight demo\b", lines[-1]), lines[-1]
+    assert '"$@"' in lines[-1], "the README says options pass through to the demo"
+    assert "chainsight demo" in _section("Quick start: the two commands")
+
+
 def _chainsight_command_lines() -> list[str]:
     """Every `chainsight …` command line of the README: in shell blocks and inline code."""
     text = _readme()
@@ -135,6 +147,8 @@ def _chainsight_command_lines() -> list[str]:
             if match:
                 lines.append(re.split(r"\s(?:\||&&|>)\s", match.group(0))[0].strip())
     lines += re.findall(r"`(chainsight [a-z][^`]*)`", text)
+    # `bash scripts/run.sh ARGS` passes ARGS to `chainsight demo`.
+    lines += [f"chainsight demo {a}" for a in re.findall(r"`bash scripts/run\.sh ([^`]+)`", text)]
     return sorted(set(lines))
 
 
