@@ -260,6 +260,74 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def in_process(rounds: int, requests: int, group: int) -> int:
+    """Decode + write without HTTP: CPU µs per span of each stage, in this process.
+
+    The collector's two stages on the same bodies: ``decode_traces`` per request, then
+    ``Store.write_spans`` per group of ``group`` requests (one group commit) into a fresh
+    DuckDB file per round. CPU time (``time.process_time``: every thread, DuckDB's
+    included) is steadier than wall time on a shared machine; the median round is printed.
+    """
+    from chainsight.collector.otlp import decode_traces
+    from chainsight.collector.pricing import PriceBook, load_default_prices
+    from chainsight.storage import open_store
+
+    body = build_body(seed=7)
+    book = PriceBook(load_default_prices())
+    spans = requests * TRACES_PER_REQUEST * SPANS_PER_TRACE
+    decode_us: list[float] = []
+    write_us: list[float] = []
+    serial = 0
+    with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:
+        for r in range(rounds):
+            store = open_store(f"duckdb:///{tmp}/round{r}.duckdb")
+            try:
+                # Warm-up write: pyarrow and DuckDB pay one-time costs on their first batch.
+                serial += 1
+                warm = body.replace(SENTINEL, serial.to_bytes(8, "big"))
+                store.write_spans(
+                    decode_traces(warm, "protobuf", project=None, pricebook=book).records
+                )
+                bodies = []
+                for _ in range(requests):
+                    serial += 1
+                    bodies.append(body.replace(SENTINEL, serial.to_bytes(8, "big")))
+                t0 = time.process_time()
+                decoded = [
+                    decode_traces(b, "protobuf", project=None, pricebook=book).records
+                    for b in bodies
+                ]
+                t1 = time.process_time()
+                for i in range(0, requests, group):
+                    store.write_spans(_join(decoded[i : i + group]))
+                t2 = time.process_time()
+            finally:
+                store.close()
+            decode_us.append((t1 - t0) / spans * 1e6)
+            write_us.append((t2 - t1) / spans * 1e6)
+    result = {
+        "rounds": rounds,
+        "spans_per_round": spans,
+        "spans_per_commit": group * TRACES_PER_REQUEST * SPANS_PER_TRACE,
+        "decode_cpu_us_per_span": round(statistics.median(decode_us), 1),
+        "write_cpu_us_per_span": round(statistics.median(write_us), 1),
+        "total_cpu_us_per_span": round(
+            statistics.median(d + w for d, w in zip(decode_us, write_us, strict=True)), 1
+        ),
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _join(parts: list[Any]) -> Any:
+    """One group commit's spans, joined the way the collector's write queue joins them."""
+    try:
+        from chainsight.collector.batching import _concat  # the write queue's own join
+    except ImportError:  # a tree from before the column-wise queue: a plain list
+        return [r for part in parts for r in part]
+    return _concat(parts)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
@@ -268,7 +336,17 @@ def main() -> int:
     parser.add_argument(
         "--serve-arg", action="append", default=[], help="extra `serve` flag (repeatable)"
     )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="no server: CPU per span of decode and of write_spans (see in_process)",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="with --in-process")
+    parser.add_argument("--requests", type=int, default=40, help="with --in-process")
+    parser.add_argument("--group", type=int, default=8, help="requests per commit, --in-process")
     args = parser.parse_args()
+    if args.in_process:
+        return in_process(args.rounds, args.requests, args.group)
 
     body = build_body(seed=7)
     with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:

@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from chainsight.storage import StorageError, Store
-from chainsight.storage.model import SpanRecord, WriteResult
+from chainsight.storage.model import SpanColumns, SpanRecord, WriteResult
 
 from .errors import QueueFull
 
@@ -166,7 +166,6 @@ class WriteQueue:
             self._commit(batch)
 
     def _commit(self, batch: list[_Pending]) -> None:
-        records: list[SpanRecord] = []
         # A waiter that gave up (client disconnected) cancelled its future; its spans are
         # still written, but its future must not be resolved twice.
         running = {id(item) for item in batch if item.future.set_running_or_notify_cancel()}
@@ -174,8 +173,7 @@ class WriteQueue:
         def live(item: _Pending) -> bool:
             return id(item) in running
 
-        for item in batch:
-            records.extend(item.records)
+        records = _concat([item.records for item in batch])
         started = time.perf_counter()
         try:
             result = self._store.write_spans(records)
@@ -198,3 +196,13 @@ class WriteQueue:
         finally:
             with self._cond:
                 self._depth -= len(records)
+
+
+def _concat(parts: list[Sequence[SpanRecord]]) -> Sequence[SpanRecord]:
+    """The batch's spans as one sequence; decoder output stays column-wise (``SpanColumns``)."""
+    if all(type(part) is SpanColumns for part in parts):
+        return SpanColumns.concat(part for part in parts if isinstance(part, SpanColumns))
+    records: list[SpanRecord] = []
+    for part in parts:
+        records.extend(part)
+    return records

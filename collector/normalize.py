@@ -25,7 +25,7 @@ from chainsight.storage.model import SpanRecord, SpanStatus
 from .pricing import PriceBook, canonical_provider
 from .records import dumps, new_record
 
-__all__ = ["Event", "Link", "ResourceContext", "build_record"]
+__all__ = ["Event", "Link", "ResourceContext", "build_record", "build_row"]
 
 Event = tuple[str, int, dict[str, Any]]
 """(name, time_unix_nano, attributes) of one span event."""
@@ -289,7 +289,7 @@ def _link_json(links: Sequence[Link]) -> str:
     return dumps([{"trace_id": t, "span_id": s, "attributes": a} for t, s, a in links])
 
 
-def build_record(  # noqa: PLR0917 - positional on purpose: called per span, ~0.3 µs cheaper
+def build_row(  # noqa: PLR0917 - positional on purpose: called per span, ~0.3 µs cheaper
     ctx: ResourceContext,
     trace_id: str,
     span_id: str,
@@ -305,11 +305,14 @@ def build_record(  # noqa: PLR0917 - positional on purpose: called per span, ~0.
     links: Sequence[Link],
     pricebook: PriceBook,
     dropped: tuple[int, int, int] = (0, 0, 0),
-) -> SpanRecord:
+) -> tuple[Any, ...]:
     """Normalize one decoded span (ids validated, ``attrs`` owned and consumed) and price it.
 
-    ``dropped`` is (attributes, events, links) dropped by the sender or the decoder's
-    caps; non-zero counts are kept in the attributes JSON under ``chainsight.dropped_*``.
+    Returns the span as a row: its ``SpanRecord`` field values in ``records.RECORD_FIELDS``
+    order (``SpanColumns.from_rows`` stacks them; a tuple costs ~0.2 µs where a
+    ``SpanRecord`` costs ~2 µs). ``dropped`` is (attributes, events, links) dropped by the
+    sender or the decoder's caps; non-zero counts are kept in the attributes JSON under
+    ``chainsight.dropped_*``.
     """
     present = _PROMOTED.intersection(attrs)
     operation = _str(attrs.pop(sc.GEN_AI_OPERATION_NAME, None))
@@ -439,7 +442,7 @@ def build_record(  # noqa: PLR0917 - positional on purpose: called per span, ~0.
     if dropped_links:
         attrs[sc.CHAINSIGHT_DROPPED_LINKS_COUNT] = dropped_links
 
-    return new_record(  # positional, in records.RECORD_FIELDS order
+    return (  # in records.RECORD_FIELDS order
         ctx.project,
         trace_id,
         span_id,
@@ -481,4 +484,43 @@ def build_record(  # noqa: PLR0917 - positional on purpose: called per span, ~0.
         _link_json(links) if links else "[]",
         ctx.resource_json,
         ctx.scope,
+    )
+
+
+def build_record(  # noqa: PLR0917 - the signature of build_row
+    ctx: ResourceContext,
+    trace_id: str,
+    span_id: str,
+    parent_span_id: str | None,
+    name: str,
+    otel_kind: int,
+    start_ns: int,
+    end_ns: int,
+    status_code: int,
+    status_message: str | None,
+    attrs: dict[str, Any],
+    events: Sequence[Event],
+    links: Sequence[Link],
+    pricebook: PriceBook,
+    dropped: tuple[int, int, int] = (0, 0, 0),
+) -> SpanRecord:
+    """``build_row`` as a ``SpanRecord`` (one span at a time; the decoder keeps rows)."""
+    return new_record(
+        *build_row(
+            ctx,
+            trace_id,
+            span_id,
+            parent_span_id,
+            name,
+            otel_kind,
+            start_ns,
+            end_ns,
+            status_code,
+            status_message,
+            attrs,
+            events,
+            links,
+            pricebook,
+            dropped,
+        )
     )

@@ -1,4 +1,4 @@
-"""OTLP trace bodies (protobuf or JSON) → normalized, priced ``SpanRecord`` rows.
+"""OTLP trace bodies (protobuf or JSON) → normalized, priced spans, held column-wise.
 
 The one decode boundary of the collector: ``decode_traces`` is pure and synchronous
 (the server runs it in a worker thread). The walks live in ``otlp_protobuf`` and
@@ -58,7 +58,7 @@ def decode_traces(
     Raises ``DecodeError`` when the body as a whole cannot be decoded.
 
     >>> from chainsight.collector.pricing import PriceBook
-    >>> decode_traces(b"", "protobuf", project=None, pricebook=PriceBook([])).records
+    >>> list(decode_traces(b"", "protobuf", project=None, pricebook=PriceBook([])).records)
     []
     """
     w = Walk(project, pricebook, limits, time.time_ns() if now_ns is None else now_ns)

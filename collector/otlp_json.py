@@ -15,10 +15,8 @@ from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Any, Final
 
-from chainsight.storage.model import SpanRecord
-
 from .limits import DEPTH_MARKER, ITEMS_MARKER, DecodeLimits
-from .normalize import Event, Link, ResourceContext, build_record
+from .normalize import Event, Link, ResourceContext, build_row
 from .otlp_walk import (
     INVALID_PARENT_ID,
     INVALID_SPAN_ID,
@@ -178,7 +176,7 @@ def _json_list(obj: dict[str, Any], camel: str, snake: str) -> list[Any]:
     return value
 
 
-def _json_span(w: Walk, ctx: ResourceContext, s: Any) -> SpanRecord:
+def _json_span(w: Walk, ctx: ResourceContext, s: Any) -> tuple[Any, ...]:
     if type(s) is not dict:
         raise TypeError("span must be an object")
     limits = w.limits
@@ -241,7 +239,7 @@ def _json_span(w: Walk, ctx: ResourceContext, s: Any) -> SpanRecord:
         raise TypeError("status must be an object")
     message = status.get("message")
     name = s.get("name")
-    return build_record(
+    return build_row(
         ctx,
         trace_id,
         span_id,
@@ -332,7 +330,7 @@ def decode_json(body: bytes, w: Walk) -> None:
             ctx = w.context(resource_attrs, scope_name if type(scope_name) is str else None)
             for s in ss.get("spans") or []:
                 try:
-                    w.records.append(_json_span(w, ctx, s))
+                    w.rows.append(_json_span(w, ctx, s))
                 except SpanRejected as rejected:
                     w.rejected[rejected.reason] += 1
                 except (TypeError, ValueError, KeyError, AttributeError):

@@ -1,7 +1,7 @@
 """OTLP protobuf (``ExportTraceServiceRequest``, upb) → records: the protobuf half of ``otlp.py``.
 
 Protobuf types never leave this module: each span becomes plain Python values handed
-to ``normalize.build_record``. Costs are measured by ``benchmarks/bench_decode.py``.
+to ``normalize.build_row``. Costs are measured by ``benchmarks/bench_decode.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from google.protobuf.message import DecodeError as _ProtoDecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from .limits import DEPTH_MARKER, ITEMS_MARKER
-from .normalize import Event, Link, build_record
+from .normalize import Event, Link, build_row
 from .otlp_walk import (
     INVALID_PARENT_ID,
     INVALID_SPAN_ID,
@@ -98,7 +98,7 @@ def decode_protobuf(body: bytes, w: Walk) -> None:
             f"{total} spans in one request exceed the limit of {limits.max_spans}; "
             "send smaller batches"
         )
-    records = w.records
+    rows = w.rows
     rejected = w.rejected
     pricebook = w.pricebook
     max_attrs = limits.max_attributes_per_span
@@ -150,8 +150,8 @@ def decode_protobuf(body: bytes, w: Walk) -> None:
                         links.append((link.trace_id.hex(), link.span_id.hex(), link_attrs))
                     dropped_links += max(len(pb_links) - max_links, 0)
                 status = span.status
-                records.append(
-                    build_record(
+                rows.append(
+                    build_row(
                         ctx,
                         trace_id.hex(),
                         span_id.hex(),

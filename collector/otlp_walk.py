@@ -1,6 +1,6 @@
 """Per-request decode state shared by the protobuf and JSON walks of ``otlp.py``.
 
-``Walk`` holds the limits, the clock window, the records built so far and the
+``Walk`` holds the limits, the clock window, the rows built so far and the
 rejections counted by reason; the reason labels are stable (the server exports them
 as ``/metrics`` label values) and ``Walk.result`` turns them into the OTLP
 ``partial_success`` message.
@@ -11,12 +11,12 @@ from __future__ import annotations
 import base64
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from chainsight import semconv as sc
-from chainsight.storage.model import SpanRecord
+from chainsight.storage.model import SpanColumns, SpanRecord
 
 from .limits import TRUNCATED_MARKER, DecodeLimits
 from .normalize import ResourceContext
@@ -53,9 +53,12 @@ class DecodeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DecodeResult:
-    """Normalized and priced records, plus what was refused (→ OTLP ``partial_success``)."""
+    """Normalized and priced records, plus what was refused (→ OTLP ``partial_success``).
 
-    records: list[SpanRecord]
+    ``records`` is a ``SpanColumns``: the storage backend writes its columns as they are.
+    """
+
+    records: Sequence[SpanRecord]
     rejected: int
     error_message: str | None
     rejected_reasons: Mapping[str, int] = field(default_factory=dict)
@@ -79,8 +82,8 @@ class Walk:
         "min_ns",
         "pricebook",
         "project",
-        "records",
         "rejected",
+        "rows",
         "str_fast",
     )
 
@@ -94,7 +97,7 @@ class Walk:
         self.max_ns = now_ns + limits.max_future_ns
         # A str of n code points has at most 4n UTF-8 bytes: below this no encode is needed.
         self.str_fast = limits.max_value_bytes // 4
-        self.records: list[SpanRecord] = []
+        self.rows: list[tuple[Any, ...]] = []  # normalize.build_row's, in wire order
         self.rejected: Counter[str] = Counter()
         self.budget = 0
 
@@ -133,7 +136,7 @@ class Walk:
         if total:
             parts = [f"{n} {_REASON_TEXT[reason]}" for reason, n in self.rejected.most_common()]
             message = f"{total} span(s) rejected: " + "; ".join(parts)
-        return DecodeResult(self.records, total, message, dict(self.rejected))
+        return DecodeResult(SpanColumns.from_rows(self.rows), total, message, dict(self.rejected))
 
 
 def time_reason(start: int, end: int, min_ns: int, max_ns: int) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
-from ..model import SpanRecord, WriteResult
+from ..model import SPAN_FIELDS, SpanColumns, SpanRecord, WriteResult
 
 SET_SEP = "\x1f"
 """Delimiter of the text-encoded sets in ``traces`` (see schema.sql)."""
@@ -258,18 +258,52 @@ def records_to_arrow(records: Sequence[SpanRecord]) -> pa.Table:
     return table.sort_by("start_ns")
 
 
+_FIELD_TYPES = [_SPAN_TYPES[name] for name in SPAN_FIELDS]
+_TRACE_ID = SPAN_FIELDS.index("trace_id")
+_SPAN_ID = SPAN_FIELDS.index("span_id")
+
+
+def columns_to_arrow(spans: SpanColumns) -> tuple[pa.Table, int]:
+    """``spans`` as one Arrow table sorted by start, without in-batch duplicates.
+
+    Returns (table, duplicates dropped). The columns go to ``pa.array`` as they are: no
+    ``SpanRecord`` is built or read (``records_to_arrow`` spends ~2.5 µs per span on that).
+    """
+    columns = spans.columns
+    n = len(spans)
+    keys = list(zip(columns[_TRACE_ID], columns[_SPAN_ID], strict=True))
+    distinct = len(set(keys))
+    if distinct < n:  # keep the first of each (trace_id, span_id), as for records
+        seen: set[tuple[str, str]] = set()
+        keep: list[int] = []
+        for i, key in enumerate(keys):
+            if key not in seen:
+                seen.add(key)
+                keep.append(i)
+        columns = tuple([col[i] for i in keep] for col in columns)
+    table = pa.Table.from_arrays(
+        [pa.array(col, type=t) for col, t in zip(columns, _FIELD_TYPES, strict=True)],
+        names=list(SPAN_FIELDS),
+    )
+    return table.sort_by("start_ns"), n - distinct
+
+
 def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -> WriteResult:
     """Insert ``records`` in one transaction on ``con``; see the module docstring.
 
     The caller holds the store's write lock and turns driver errors into StorageError.
+    ``SpanColumns`` (the collector's decoder output) skip the per-record conversion.
     """
-    unique: dict[tuple[str, str], SpanRecord] = {}
-    for r in records:
-        unique.setdefault((r.trace_id, r.span_id), r)
-    in_batch_duplicates = len(records) - len(unique)
-    if not unique:
+    if isinstance(records, SpanColumns):
+        batch, in_batch_duplicates = columns_to_arrow(records)
+    else:
+        unique: dict[tuple[str, str], SpanRecord] = {}
+        for r in records:
+            unique.setdefault((r.trace_id, r.span_id), r)
+        in_batch_duplicates = len(records) - len(unique)
+        batch = records_to_arrow(list(unique.values()))
+    if not batch.num_rows:
         return WriteResult(inserted=0, duplicates=in_batch_duplicates)
-    batch = records_to_arrow(list(unique.values()))
     lo = batch.column("start_ns")[0].as_py()
     hi = batch.column("start_ns")[-1].as_py()
     con.execute("BEGIN TRANSACTION")
