@@ -176,7 +176,8 @@ def _generator(func: Callable[..., Generator[Any, Any, Any]], step: Step) -> Cal
             return (yield from func(*args, **kwargs))
         span = step.start_call(args, kwargs)
         ending = Ending(span, start_stats(span) if step.is_llm else None)
-        observe = ending.stats.observe if ending.stats is not None else None
+        observe, keep = _observers(ending)
+        room = 0  # text chunks that may go straight to keep() (StreamStats.observe says)
         inner = func(*args, **kwargs)
         # The body runs inside the span's own contextvars.Context: current there, never in
         # the caller's context, and no attach/detach per item (measured ~2 µs per chunk).
@@ -193,8 +194,11 @@ def _generator(func: Callable[..., Generator[Any, Any, Any]], step: Step) -> Cal
                     return stop.value
                 finally:
                     error = None
-                if observe is not None:
-                    observe(item)
+                if room and type(item) is str:
+                    room -= 1
+                    keep(item)
+                elif observe is not None:
+                    room = observe(item)
                 try:
                     sent = yield item
                 except GeneratorExit:
@@ -219,7 +223,8 @@ def _async_generator(
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
         span = NOOP_SPAN if runtime.disabled else step.start_call(args, kwargs)
         ending = Ending(span, start_stats(span) if step.is_llm and span is not NOOP_SPAN else None)
-        observe = ending.stats.observe if ending.stats is not None else None
+        observe, keep = _observers(ending)
+        room = 0
         inner = func(*args, **kwargs)
         sent: Any = None
         error: Exception | None = None
@@ -236,8 +241,11 @@ def _async_generator(
                 finally:
                     error = None
                     span._detach()
-                if observe is not None:
-                    observe(item)
+                if room and type(item) is str:
+                    room -= 1
+                    keep(item)
+                elif observe is not None:
+                    room = observe(item)
                 try:
                     sent = yield item
                 except GeneratorExit:
@@ -256,6 +264,18 @@ def _async_generator(
             ending()
 
     return wrapper
+
+
+def _observers(ending: Ending) -> tuple[Callable[[Any], int] | None, Callable[[str], None]]:
+    """``(observe, keep)`` of an LLM stream's stats; ``(None, <unused>)`` for other steps."""
+    stats = ending.stats
+    if stats is None:
+        return None, _unused
+    return stats.observe, stats.keep
+
+
+def _unused(text: str) -> None:
+    """``keep`` of a step without stats: never called, since ``room`` stays 0."""
 
 
 trace = StepDecorator("chain")

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 import chainsight
-from chainsight import semconv
+from chainsight import semconv, streaming
 from chainsight.streaming import StreamStats, count_tokens
 from chainsight.testing import CapturedSpans
 
@@ -416,3 +416,55 @@ def test_returned_stream_pulls_nest_under_the_span_but_do_not_leak(
     assert llm_span is not None
     reads = [s for s in capture_spans.spans if s.name == "read chunk"]
     assert [r.parent.span_id for r in reads if r.parent] == [llm_span.span_id] * 2
+
+
+LONG_STREAM: list[Any] = ["", "", *(["ab", ""] * 300), chat_chunk("Z"), *(["cd"] * 300)]
+"""More text chunks than TEXT_RUN, empty ones before and after the first token, an object
+chunk in the middle: the wrapper's keep() shortcut must fold in as if each chunk were seen."""
+
+
+def _folded_like_a_wrapper(chunks: list[Any]) -> StreamStats:
+    stats, room = StreamStats(start_ns=1), 0
+    for chunk in chunks:
+        if room and type(chunk) is str:
+            room -= 1
+            stats.keep(chunk)
+        else:
+            room = stats.observe(chunk)
+    return stats
+
+
+def test_text_chunks_handed_to_keep_fold_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks passed to keep() count exactly as observed ones, in order, text cap included."""
+    monkeypatch.setattr(streaming, "MAX_TEXT_CHARS", 700)
+    reference = StreamStats(start_ns=1)
+    for chunk in LONG_STREAM:
+        reference.observe(chunk)
+    stats = _folded_like_a_wrapper(LONG_STREAM)
+    assert stats.text() == reference.text()
+    assert (stats.chunks, stats.chars) == (reference.chunks, reference.chars) == (601, 1201)
+    assert 700 <= len(stats.text()) < 710
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_long_text_stream_is_captured_whole(capture_spans: CapturedSpans, flavour: str) -> None:
+    """A generator step streaming hundreds of text chunks records all of them, in order."""
+    expected = "ab" * 300 + "Z" + "cd" * 300
+
+    @chainsight.llm(name="sync")
+    def stream() -> Iterator[Any]:
+        yield from LONG_STREAM
+
+    @chainsight.llm(name="async")
+    async def astream() -> AsyncIterator[Any]:
+        for chunk in LONG_STREAM:
+            yield chunk
+
+    async def drain() -> list[Any]:
+        return [c async for c in astream()]
+
+    assert (list(stream()) if flavour == "sync" else asyncio.run(drain())) == LONG_STREAM
+    span = capture_spans.by_name(flavour)
+    assert span.attributes[semconv.OUTPUT_VALUE] == expected
+    assert span.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == count_tokens(expected)
+    check_latency(span, count_tokens(expected))
