@@ -72,8 +72,20 @@ def _require_demo_extra() -> None:
 @click.option(
     "--duration", type=float, default=120.0, show_default=True, help="Seconds of traffic."
 )
-@click.option("--rate", type=float, default=1.5, show_default=True, help="Requests per second.")
-@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the traffic plan.")
+@click.option(
+    "--rate",
+    type=float,
+    default=1.5,
+    show_default=True,
+    help="Support-bot turns (requests) per second.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=7,
+    show_default=True,
+    help="Seed of the traffic plan and the model server.",
+)
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path, file_okay=False),
