@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -143,7 +144,9 @@ def test_the_latency_regression_fired_the_ttft_alert(demo_run: DemoRun) -> None:
     firing = [h for h in history if h["to_state"] == "firing"]
     assert firing
     report = demo_run.report
-    assert report["regression_start"] <= firing[-1]["at"] <= report["ended"]
+    fired = datetime.fromisoformat(firing[-1]["at"])
+    assert datetime.fromisoformat(report["regression_start"]) <= fired
+    assert fired <= datetime.fromisoformat(report["ended"])
     assert firing[-1]["value"] > firing[-1]["threshold"]
 
 
