@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -108,6 +109,20 @@ def _decoder(settings: Settings, pricebook: Callable[[], Any]) -> Decoder:
     return decode
 
 
+def untraced() -> dict[str, Any]:
+    """``FastAPI(**untraced())``: no spans, metrics or logs of the app's own requests.
+
+    FastAPI 0.16x traces every route through the *global* OpenTelemetry providers. In a
+    process whose global provider exports to this collector (an app embedding it, a test, the
+    demo), each ``POST /v1/traces`` would produce a span sent back to ``/v1/traces``: traffic
+    feeding itself, and server spans mixed into the user's project. Older FastAPI releases
+    have no ``telemetry`` argument and trace nothing, so nothing is passed to them.
+    """
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters:
+        return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    return {}
+
+
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """The collector as an ASGI app; ``store`` overrides the one ``settings`` names."""
     counts = metrics.StatusCounts()
@@ -171,6 +186,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         version=__version__,
         description="OTLP/HTTP trace receiver and query API for LLM observability.",
         lifespan=lifespan,
+        **untraced(),
     )
     install_error_handlers(app)
     app.add_middleware(metrics.StatusCounter, counts=counts)

@@ -30,6 +30,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from chainsight.collector.app import untraced
+
 from .answers import answer_for, looks_like_order_question, order_id_in
 from .profiles import DEFAULT_PROFILE, EMBEDDING_DIMENSIONS, PROFILES, ModelProfile
 
@@ -175,7 +177,7 @@ def _tool_call(body: Mapping[str, Any], question: str) -> dict[str, Any] | None:
 
 def create_app(seed: int = 0, hang_s: float = 8.0) -> FastAPI:
     """The server's ASGI app; ``seed`` fixes every delay, answer and failure."""
-    app = FastAPI(title="Chainsight demo model server", docs_url=None, redoc_url=None)
+    app = FastAPI(title="Chainsight demo model server", docs_url=None, redoc_url=None, **untraced())
     state = ServerState(seed=seed, hang_s=hang_s)
     app.state.demo = state
 
@@ -277,7 +279,9 @@ def create_app(seed: int = 0, hang_s: float = 8.0) -> FastAPI:
         def response(status: str, text: str | None) -> dict[str, Any]:
             done = text is not None
             out = len(plan.pieces)
-            content = [{"type": "output_text", "text": text, "annotations": []}]
+            content: list[dict[str, Any]] = [
+                {"type": "output_text", "text": text, "annotations": []}
+            ]
             return {
                 "id": rid,
                 "object": "response",
@@ -381,7 +385,8 @@ def create_app(seed: int = 0, hang_s: float = 8.0) -> FastAPI:
         async def events() -> AsyncIterator[bytes]:
             yield _sse({"type": "message_start", "message": message(None, 1)}, "message_start")
             block = {"type": "content_block_start", "index": 0}
-            yield _sse({**block, "content_block": {"type": "text", "text": ""}}, block["type"])
+            text_block = {"type": "text", "text": ""}
+            yield _sse({**block, "content_block": text_block}, "content_block_start")
             await asyncio.sleep(plan.ttft_s)
             for piece, gap in zip(plan.pieces, plan.gaps_s, strict=True):
                 delta = {"type": "text_delta", "text": piece}

@@ -14,7 +14,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = {"collector": "collector", "storage": "storage", "dashboard": "dashboard"}
+PARTS = {
+    "collector": "collector",
+    "storage": "storage",
+    "dashboard": "dashboard",
+    "demo": "demo",
+}
 
 
 def build_tree(dest: Path) -> Path:
