@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from conftest import free_port
+
 SCRIPT = textwrap.dedent(
     """
     import sys, threading, time
@@ -53,8 +55,6 @@ SCRIPT = textwrap.dedent(
 
 
 def test_collector_requests_produce_no_spans_under_a_global_provider(tmp_path: Path) -> None:
-    from conftest import free_port
-
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(tmp_path), str(free_port())],
         capture_output=True,
