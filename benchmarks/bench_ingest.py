@@ -255,6 +255,18 @@ class Client(threading.Thread):
                 self.errors += 1
 
 
+def commit_totals(port: int) -> tuple[float, float]:
+    """(group commits so far, seconds spent in them) from the collector's /metrics."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/metrics")
+    values = {}
+    for line in conn.getresponse().read().decode().splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("chainsight_commit_seconds_count", "chainsight_commit_seconds_sum"):
+            values[name] = float(value)
+    return values["chainsight_commit_seconds_count"], values["chainsight_commit_seconds_sum"]
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -374,6 +386,7 @@ def main() -> int:
             for c in warm:
                 c.join()
             warm_spans = sum(c.acked_spans for c in warm)
+            commits0, commit_s0 = commit_totals(port)
             cpu0 = cpu_seconds(proc.pid)
             client_cpu0 = time.process_time()
             t0 = time.monotonic()
@@ -387,6 +400,8 @@ def main() -> int:
             client_cpu = time.process_time() - client_cpu0
             acked = sum(c.acked_spans for c in clients)
             latencies = sorted(x for c in clients for x in c.latencies)
+            commits1, commit_s1 = commit_totals(port)
+            commits = max(commits1 - commits0, 1)
             stored = get_json(port, "/api/v1/status")["spans"]
             expected = acked + warm_spans
             result = {
@@ -400,6 +415,8 @@ def main() -> int:
                 "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1)
                 if latencies
                 else None,
+                "spans_per_commit": round(acked / commits),
+                "commit_ms_mean": round((commit_s1 - commit_s0) / commits * 1000, 1),
                 "responses_503": sum(c.refused for c in clients),
                 "errors": sum(c.errors for c in clients),
                 "server_cpu_cores": round(cpu / elapsed, 2),
