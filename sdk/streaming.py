@@ -131,14 +131,19 @@ class StreamStats:
 
     def _fold(self) -> None:
         """Count the text chunks handed to :attr:`keep` (all after the first token)."""
-        pending = self.pending
-        for text in pending:
-            if text:
-                self.chunks += 1
+        texts = [text for text in self.pending if text]
+        self.pending.clear()
+        size = sum(map(len, texts))
+        self.chunks += len(texts)
+        if self.chars + size <= MAX_TEXT_CHARS:  # nearly always: one extend, no loop
+            self.parts.extend(texts)
+        else:
+            for text in texts:
                 if self.chars < MAX_TEXT_CHARS:
                     self.parts.append(text)
                 self.chars += len(text)
-        pending.clear()
+            return
+        self.chars += size
 
     def _text(self, chunk: Any) -> str | None:
         """Text carried by ``chunk``: None when empty, ``""`` when non-empty but not text."""
@@ -230,6 +235,7 @@ class StreamStats:
         end_ns = time.time_ns()
         facts = self.facts
         estimated = False
+        text: str | None = None  # joined once, for the count and the captured output
         if facts.usage.output_tokens is None and not span._usage_set and self.chunks:
             text = self.text()
             counted = count_tokens(text) if text else self.chunks
@@ -255,7 +261,8 @@ class StreamStats:
                     (end_ns - self.first_ns) / 1e9 / (output - 1)
                 )
         if not span._output_set and self.parts:
-            span._captured(self.text(), semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, attributes)
+            text = text if text is not None else self.text()
+            span._captured(text, semconv.OUTPUT_VALUE, semconv.OUTPUT_MIME_TYPE, attributes)
         otel.set_attributes(attributes)
 
 
