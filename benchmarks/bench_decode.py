@@ -32,7 +32,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from chainsight import semconv as sc
 from chainsight.collector.otlp import decode_traces
 from chainsight.collector.pricing import PriceBook
-from chainsight.storage.duckdb.writes import columns_to_arrow
+from chainsight.storage.duckdb.writes import columns_to_arrow, unique_columns
 from chainsight.storage.model import SpanColumns
 
 MODELS = [
@@ -219,7 +219,7 @@ def decode_to_ipc(body: bytes) -> bytes:
     spans = decode_traces(body, "protobuf", project=None, pricebook=_WORKER_BOOK).records
     if not isinstance(spans, SpanColumns):
         raise SystemExit("decode_traces did not return SpanColumns")
-    table, _ = columns_to_arrow(spans)
+    table = columns_to_arrow(unique_columns(spans)[0])
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
@@ -291,8 +291,10 @@ def main() -> None:
             "protobuf",
             "decode + columns to Arrow",
             lambda: [
-                columns_to_arrow(  # type: ignore[arg-type]  # SpanColumns, checked by the pool
-                    decode_traces(b, "protobuf", project=None, pricebook=book).records
+                columns_to_arrow(
+                    unique_columns(
+                        decode_traces(b, "protobuf", project=None, pricebook=book).records
+                    )[0]
                 )
                 for b in proto_bodies
             ],

@@ -1,17 +1,19 @@
 """The write path: a batch of ``SpanRecord`` in, one DuckDB transaction, columnar throughout.
 
-Per call: drop in-batch duplicates (Python dict, O(n)); build one pyarrow Table sorted by
-``start_ns``; find duplicates of stored rows with one anti-join restricted to the batch's
-start window (zonemap-pruned); ``INSERT INTO spans SELECT`` the new rows; aggregate them per
-trace; plain-``INSERT`` the traces not yet stored and merge the others into ``traces`` with
-``ON CONFLICT DO UPDATE``; recompute ``has_orphans`` for the few traces whose merge made it
-unknown; commit. Costs are in docs/storage.md and docs/benchmarks.md ("Ingest").
+Per call: drop in-batch duplicates (Python set, O(n)); build one pyarrow Table sorted by
+``start_ns`` from the columns (``SpanColumns`` as decoded, or the records transposed); find
+duplicates of stored rows with one anti-join restricted to the batch's start window
+(zonemap-pruned); ``INSERT INTO spans SELECT`` the new rows; aggregate them per trace in
+Python (``rollup``); plain-``INSERT`` the traces not yet stored and merge the others into
+``traces`` with ``ON CONFLICT DO UPDATE``; recompute ``has_orphans`` for the few traces whose
+merge made it unknown; commit. Costs are in docs/storage.md and docs/benchmarks.md ("Ingest").
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -70,7 +72,6 @@ _SPAN_TYPES: dict[str, pa.DataType] = {
 SPAN_COLUMNS: tuple[str, ...] = tuple(_SPAN_TYPES)
 """Column order of ``spans`` (schema.sql) and of ``SpanRecord``."""
 SPAN_SCHEMA = pa.schema(list(_SPAN_TYPES.items()))
-_ROW = operator.attrgetter(*SPAN_COLUMNS)
 
 _COLS = ", ".join(SPAN_COLUMNS)
 
@@ -86,14 +87,6 @@ SEMI JOIN (SELECT trace_id, span_id, start_ns FROM spans WHERE start_ns BETWEEN 
 _INSERT_SPANS = f"INSERT INTO spans ({_COLS}) SELECT {_COLS} FROM _cs_batch"
 
 
-def _set_agg(expr: str) -> str:
-    """A delimited, sorted, distinct text set of ``expr`` over the group (schema.sql)."""
-    return (
-        f"coalesce('{SET_SEP}' || array_to_string(list_sort(list_distinct("
-        f"list({expr}) FILTER (WHERE {expr} IS NOT NULL))), '{SET_SEP}') || '{SET_SEP}', '')"
-    )
-
-
 def _set_merge(col: str) -> str:
     """Union of two delimited text sets, kept sorted and distinct."""
     return (
@@ -102,52 +95,6 @@ def _set_merge(col: str) -> str:
         f"'{SET_SEP}'), '') || '{SET_SEP}', '')"
     )
 
-
-# Root choice: a span without parent beats any other; among equals the earlier start wins.
-# The key is a struct so arg_min compares (not root, start) lexicographically.
-_ROOT_KEY = "{'nr': parent_span_id IS NOT NULL, 's': start_ns}"
-
-_BATCH_AGG = f"""
-SELECT
-    trace_id,
-    any_value(project) AS project,
-    bool_or(parent_span_id IS NULL) AS has_root,
-    arg_min(start_ns, {_ROOT_KEY}) AS root_start_ns,
-    arg_min(name, {_ROOT_KEY}) AS name,
-    arg_min(kind, {_ROOT_KEY}) AS kind,
-    arg_min(service, {_ROOT_KEY}) AS service,
-    arg_min(left(input, {PREVIEW_CHARS}), {_ROOT_KEY}) AS input_preview,
-    arg_min(left(output, {PREVIEW_CHARS}), {_ROOT_KEY}) AS output_preview,
-    min(start_ns) AS start_ns,
-    max(end_ns) AS end_ns,
-    (max(end_ns) - min(start_ns)) / 1e6 AS duration_ms,
-    CASE WHEN count(*) FILTER (WHERE status = 'error') > 0 THEN 'error'
-         WHEN count(*) FILTER (WHERE status = 'ok') > 0 THEN 'ok' ELSE 'unset' END AS status,
-    count(*) AS span_count,
-    count(*) FILTER (WHERE status = 'error') AS error_count,
-    count(*) FILTER (WHERE status = 'ok') AS ok_count,
-    arg_min(ttft_ms, start_ns) FILTER (WHERE ttft_ms IS NOT NULL) AS ttft_ms,
-    min(start_ns) FILTER (WHERE ttft_ms IS NOT NULL) AS ttft_start_ns,
-    sum(input_tokens) AS input_tokens,
-    sum(output_tokens) AS output_tokens,
-    sum(coalesce(total_tokens, CASE WHEN input_tokens IS NOT NULL OR output_tokens IS NOT NULL
-        THEN coalesce(input_tokens, 0) + coalesce(output_tokens, 0) END)) AS total_tokens,
-    sum(cost) AS cost,
-    {_set_agg("model")} AS models,
-    {_set_agg("name")} AS names,
-    {_set_agg("kind")} AS kinds,
-    {_set_agg("service")} AS services,
-    coalesce('{SET_SEP}' || array_to_string(list_sort(list_distinct(flatten(list(tags)))),
-             '{SET_SEP}') || '{SET_SEP}', '') AS tags,
-    arg_min(user_id, start_ns) FILTER (WHERE user_id IS NOT NULL) AS user_id,
-    arg_min(session_id, start_ns) FILTER (WHERE session_id IS NOT NULL) AS session_id,
-    bool_or(parent_span_id IS NOT NULL AND NOT list_contains(ids.all_ids, parent_span_id))
-        AS has_orphans
-FROM _cs_batch
-JOIN (SELECT trace_id AS tid, list(span_id) AS all_ids FROM _cs_batch GROUP BY trace_id) ids
-  ON ids.tid = trace_id
-GROUP BY trace_id
-"""
 
 # excluded.* is the batch's part; traces.* the stored part. Root fields move to the batch's
 # part when it has the better root candidate (see _ROOT_KEY).
@@ -242,38 +189,25 @@ WHERE traces.trace_id = o.trace_id
 """
 
 
-def records_to_arrow(records: Sequence[SpanRecord]) -> pa.Table:
-    """Columns of ``records`` as one Arrow table in ``spans`` column order, sorted by start.
-
-    Sorting each batch by ``start_ns`` keeps row groups time-ordered (schema.sql).
-    """
-    # attrgetter builds each row tuple in C and zip(*) transposes; the pa.array calls that
-    # follow dominate (~60 ms per 10k spans, the largest single cost of a write).
-    rows = list(map(_ROW, records))
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in SPAN_COLUMNS]
-    table = pa.Table.from_arrays(
-        [pa.array(col, type=t) for col, t in zip(columns, _SPAN_TYPES.values(), strict=True)],
-        schema=SPAN_SCHEMA,
-    )
-    return table.sort_by("start_ns")
-
-
 _FIELD_TYPES = [_SPAN_TYPES[name] for name in SPAN_FIELDS]
-_TRACE_ID = SPAN_FIELDS.index("trace_id")
-_SPAN_ID = SPAN_FIELDS.index("span_id")
+_FIELD_ROW = operator.attrgetter(*SPAN_FIELDS)
+_F = {name: i for i, name in enumerate(SPAN_FIELDS)}
 
 
-def columns_to_arrow(spans: SpanColumns) -> tuple[pa.Table, int]:
-    """``spans`` as one Arrow table sorted by start, without in-batch duplicates.
+def unique_columns(spans: Sequence[SpanRecord]) -> tuple[tuple[list[Any], ...], int]:
+    """The columns of ``spans`` (``SPAN_FIELDS`` order), first of each (trace_id, span_id) kept.
 
-    Returns (table, duplicates dropped). The columns go to ``pa.array`` as they are: no
-    ``SpanRecord`` is built or read (``records_to_arrow`` spends ~2.5 µs per span on that).
+    Returns (columns, duplicates dropped). ``SpanColumns`` (the collector's decoder output)
+    are used as they are: building a ``SpanRecord`` per span and reading it back cost ~4.5
+    µs per span; other sequences are transposed once.
     """
-    columns = spans.columns
-    n = len(spans)
-    keys = list(zip(columns[_TRACE_ID], columns[_SPAN_ID], strict=True))
+    if isinstance(spans, SpanColumns):
+        columns = spans.columns
+    else:
+        columns = SpanColumns.from_rows(map(_FIELD_ROW, spans)).columns
+    keys = list(zip(columns[_F["trace_id"]], columns[_F["span_id"]], strict=True))
     distinct = len(set(keys))
-    if distinct < n:  # keep the first of each (trace_id, span_id), as for records
+    if distinct < len(keys):
         seen: set[tuple[str, str]] = set()
         keep: list[int] = []
         for i, key in enumerate(keys):
@@ -281,11 +215,158 @@ def columns_to_arrow(spans: SpanColumns) -> tuple[pa.Table, int]:
                 seen.add(key)
                 keep.append(i)
         columns = tuple([col[i] for i in keep] for col in columns)
+    return columns, len(keys) - distinct
+
+
+def columns_to_arrow(columns: Sequence[list[Any]]) -> pa.Table:
+    """Columns in ``SPAN_FIELDS`` order as one Arrow table, sorted by start.
+
+    Sorting each batch by ``start_ns`` keeps row groups time-ordered (schema.sql).
+    """
     table = pa.Table.from_arrays(
         [pa.array(col, type=t) for col, t in zip(columns, _FIELD_TYPES, strict=True)],
         names=list(SPAN_FIELDS),
     )
-    return table.sort_by("start_ns"), n - distinct
+    return table.sort_by("start_ns")
+
+
+_TRACE_TYPES: dict[str, pa.DataType] = {
+    "trace_id": pa.string(),
+    "project": pa.string(),
+    "has_root": pa.bool_(),
+    "root_start_ns": pa.int64(),
+    "name": pa.string(),
+    "kind": pa.string(),
+    "service": pa.string(),
+    "input_preview": pa.string(),
+    "output_preview": pa.string(),
+    "start_ns": pa.int64(),
+    "end_ns": pa.int64(),
+    "duration_ms": pa.float64(),
+    "status": pa.string(),
+    "span_count": pa.int64(),
+    "error_count": pa.int64(),
+    "ok_count": pa.int64(),
+    "ttft_ms": pa.float64(),
+    "ttft_start_ns": pa.int64(),
+    "input_tokens": pa.int64(),
+    "output_tokens": pa.int64(),
+    "total_tokens": pa.int64(),
+    "cost": pa.float64(),
+    "models": pa.string(),
+    "names": pa.string(),
+    "kinds": pa.string(),
+    "services": pa.string(),
+    "tags": pa.string(),
+    "user_id": pa.string(),
+    "session_id": pa.string(),
+    "has_orphans": pa.bool_(),
+}
+"""Columns of ``traces`` (schema.sql), in table order."""
+_TRACE_SCHEMA = pa.schema(list(_TRACE_TYPES.items()))
+
+
+def _text_set(values: Iterable[Any]) -> str:
+    """A delimited, sorted, distinct text set (schema.sql); '' when there is no value."""
+    distinct = {v for v in values if v is not None}
+    return f"{SET_SEP}{SET_SEP.join(sorted(distinct))}{SET_SEP}" if distinct else ""
+
+
+def _first(column: list[Any], rows: list[int]) -> Any:
+    """The first non-null value of ``column`` in ``rows`` order."""
+    for i in rows:
+        value = column[i]
+        if value is not None:
+            return value
+    return None
+
+
+def _sum_or_none(values: Iterable[Any]) -> Any:
+    """Sum of the non-null values; None when all are null (unpriced is not zero)."""
+    total = None
+    for v in values:
+        if v is not None:
+            total = v if total is None else total + v
+    return total
+
+
+def rollup(columns: Sequence[list[Any]]) -> pa.Table:
+    """The batch's per-trace aggregate: one ``traces`` row per trace of ``columns``.
+
+    In Python rather than one SQL ``GROUP BY``: that statement cost ≈ 17 ms of CPU per
+    commit whatever its size (its list aggregates and arg-mins) plus ≈ 4 µs per span;
+    this loop costs ≈ 3 to 4 µs per span and nothing fixed (docs/benchmarks.md, "Ingest").
+    Root fields come from the best root candidate with a value: a span without parent
+    beats any other, then the earlier start.
+    """
+    c = columns
+    trace_id, span_id, parent = c[_F["trace_id"]], c[_F["span_id"]], c[_F["parent_span_id"]]
+    start, end, status = c[_F["start_ns"]], c[_F["end_ns"]], c[_F["status"]]
+    input_tokens, output_tokens = c[_F["input_tokens"]], c[_F["output_tokens"]]
+    total_tokens, ttft = c[_F["total_tokens"]], c[_F["ttft_ms"]]
+    name, kind, service, model = c[_F["name"]], c[_F["kind"]], c[_F["service"]], c[_F["model"]]
+    groups: dict[str, list[int]] = {}
+    for i, t in enumerate(trace_id):
+        rows = groups.get(t)
+        if rows is None:
+            groups[t] = [i]
+        else:
+            rows.append(i)
+    out: dict[str, list[Any]] = {col: [] for col in _TRACE_TYPES}
+    for t, rows in groups.items():
+        ranked = sorted(rows, key=lambda i: (parent[i] is not None, start[i]))
+        by_start = sorted(rows, key=start.__getitem__)
+        root = ranked[0]
+        first_start = start[by_start[0]]
+        last_end = max(end[i] for i in rows)
+        errors = sum(1 for i in rows if status[i] == "error")
+        oks = sum(1 for i in rows if status[i] == "ok")
+        timed = [i for i in by_start if ttft[i] is not None]
+        ids = {span_id[i] for i in rows}
+        preview_in = _first(c[_F["input"]], ranked)
+        preview_out = _first(c[_F["output"]], ranked)
+        out["trace_id"].append(t)
+        out["project"].append(c[_F["project"]][rows[0]])
+        out["has_root"].append(parent[root] is None)
+        out["root_start_ns"].append(start[root])
+        out["name"].append(name[root])
+        out["kind"].append(kind[root])
+        out["service"].append(_first(service, ranked))
+        out["input_preview"].append(None if preview_in is None else preview_in[:PREVIEW_CHARS])
+        out["output_preview"].append(None if preview_out is None else preview_out[:PREVIEW_CHARS])
+        out["start_ns"].append(first_start)
+        out["end_ns"].append(last_end)
+        out["duration_ms"].append((last_end - first_start) / 1e6)
+        out["status"].append("error" if errors else "ok" if oks else "unset")
+        out["span_count"].append(len(rows))
+        out["error_count"].append(errors)
+        out["ok_count"].append(oks)
+        out["ttft_ms"].append(ttft[timed[0]] if timed else None)
+        out["ttft_start_ns"].append(start[timed[0]] if timed else None)
+        out["input_tokens"].append(_sum_or_none(input_tokens[i] for i in rows))
+        out["output_tokens"].append(_sum_or_none(output_tokens[i] for i in rows))
+        out["total_tokens"].append(
+            _sum_or_none(
+                total_tokens[i]
+                if total_tokens[i] is not None
+                else None
+                if input_tokens[i] is None and output_tokens[i] is None
+                else (input_tokens[i] or 0) + (output_tokens[i] or 0)
+                for i in rows
+            )
+        )
+        out["cost"].append(_sum_or_none(c[_F["cost"]][i] for i in rows))
+        out["models"].append(_text_set(model[i] for i in rows))
+        out["names"].append(_text_set(name[i] for i in rows))
+        out["kinds"].append(_text_set(kind[i] for i in rows))
+        out["services"].append(_text_set(service[i] for i in rows))
+        # Always delimited, even when empty: the merge and the filters expect SEP SEP.
+        tags = {tag for i in rows for tag in c[_F["tags"]][i]}
+        out["tags"].append(f"{SET_SEP}{SET_SEP.join(sorted(tags))}{SET_SEP}")
+        out["user_id"].append(_first(c[_F["user_id"]], by_start))
+        out["session_id"].append(_first(c[_F["session_id"]], by_start))
+        out["has_orphans"].append(any(parent[i] is not None and parent[i] not in ids for i in rows))
+    return pa.Table.from_pydict(out, schema=_TRACE_SCHEMA)
 
 
 def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -> WriteResult:
@@ -294,16 +375,10 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
     The caller holds the store's write lock and turns driver errors into StorageError.
     ``SpanColumns`` (the collector's decoder output) skip the per-record conversion.
     """
-    if isinstance(records, SpanColumns):
-        batch, in_batch_duplicates = columns_to_arrow(records)
-    else:
-        unique: dict[tuple[str, str], SpanRecord] = {}
-        for r in records:
-            unique.setdefault((r.trace_id, r.span_id), r)
-        in_batch_duplicates = len(records) - len(unique)
-        batch = records_to_arrow(list(unique.values()))
-    if not batch.num_rows:
+    columns, in_batch_duplicates = unique_columns(records)
+    if not columns[0]:
         return WriteResult(inserted=0, duplicates=in_batch_duplicates)
+    batch = columns_to_arrow(columns)
     lo = batch.column("start_ns")[0].as_py()
     hi = batch.column("start_ns")[-1].as_py()
     con.execute("BEGIN TRANSACTION")
@@ -312,11 +387,11 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
         stored = con.execute(_FIND_STORED, [lo, hi]).fetchall()
         if stored:
             con.unregister("_cs_batch")
-            batch = _without(batch, {(t, s) for t, s in stored})
+            columns, batch = _without(columns, {(t, s) for t, s in stored})
             con.register("_cs_batch", batch)
         if batch.num_rows:
             con.execute(_INSERT_SPANS)
-            _merge_traces(con)
+            _merge_traces(con, rollup(columns))
         con.execute("COMMIT")
     except Exception:
         # Not swallowed: undo the half-done transaction, then let the caller translate it.
@@ -327,9 +402,8 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
     return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))
 
 
-def _merge_traces(con: duckdb.DuckDBPyConnection) -> None:
+def _merge_traces(con: duckdb.DuckDBPyConnection, agg: pa.Table) -> None:
     """Fold the batch's per-trace aggregate into ``traces``: insert the new, merge the stored."""
-    agg = con.sql(_BATCH_AGG).to_arrow_table()
     con.register("_cs_agg", agg)
     try:
         old = con.sql(_FIND_STORED_TRACES).to_arrow_table()
@@ -350,8 +424,11 @@ def _merge_traces(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("_cs_agg")
 
 
-def _without(batch: pa.Table, keys: set[tuple[str, str]]) -> pa.Table:
-    trace_ids = batch.column("trace_id").to_pylist()
-    span_ids = batch.column("span_id").to_pylist()
-    mask = [(t, s) not in keys for t, s in zip(trace_ids, span_ids, strict=True)]
-    return batch.filter(pa.array(mask, type=pa.bool_()))
+def _without(
+    columns: Sequence[list[Any]], keys: set[tuple[str, str]]
+) -> tuple[tuple[list[Any], ...], pa.Table]:
+    """``columns`` minus the spans whose (trace_id, span_id) is in ``keys``, and their table."""
+    pairs = zip(columns[_F["trace_id"]], columns[_F["span_id"]], strict=True)
+    keep = [i for i, key in enumerate(pairs) if key not in keys]
+    kept = tuple([col[i] for i in keep] for col in columns)
+    return kept, columns_to_arrow(kept)
