@@ -1,7 +1,8 @@
 """Per-call overhead of Chainsight's decorators against a raw OTel span doing the same work.
 
 Run (outside the test suite):
-    .venv/bin/python benchmarks/bench_sdk.py [--rounds 11] [--quick] [--clock cpu|wall] [--json F]
+    .venv/bin/python benchmarks/bench_sdk.py [--rounds 11] [--quick] [--clock cpu|wall]
+        [--chunks 20] [--json FILE]
 
 Both sides run in ONE process on the SAME ``TracerProvider`` with a no-op span processor, so
 the comparison isolates what the decorator adds over ``tracer.start_as_current_span``: the raw
@@ -57,7 +58,8 @@ processes' load inflates wall-clock time by 2-3x and makes it swing between bloc
 time counts only the work done) or wall-clock time."""
 CLOCK = {"now": CLOCKS["cpu"]}
 """What :func:`drive` reads; ``main()`` sets it from ``--clock``."""
-STREAM_CHUNKS = 20
+STREAM = {"chunks": 20}
+"""Chunks per streamed answer (``--chunks``)."""
 BLOCKS = 10
 """Alternating raw/ours blocks per round."""
 
@@ -139,7 +141,7 @@ def chat_body(prompt: str) -> dict[str, Any]:
 
 
 def stream_body(prompt: str) -> Iterator[str]:
-    for i in range(STREAM_CHUNKS):
+    for i in range(STREAM["chunks"]):
         yield f"tok{i} "
 
 
@@ -376,7 +378,7 @@ SCENARIOS = [
     ("step_bare", "sync `@chainsight.trace(capture_input=False, capture_output=False)`", 20000),
     ("chat", "sync `@chainsight.llm`, OpenAI-style response parsed", 10000),
     ("astep", "async `@chainsight.trace`, awaited in one event loop", 10000),
-    ("stream", f"`@chainsight.llm` generator, {STREAM_CHUNKS} chunks, TTFT/TPOT", 2000),
+    ("stream", "`@chainsight.llm` generator, {chunks} chunks, TTFT/TPOT", 2000),
 ]
 
 
@@ -388,9 +390,11 @@ def main() -> int:
     parser.add_argument(
         "--clock", choices=sorted(CLOCKS), default="cpu", help="what a call's time is measured in"
     )
+    parser.add_argument("--chunks", type=int, default=20, help="chunks per streamed answer")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     CLOCK["now"] = CLOCKS[args.clock]
+    STREAM["chunks"] = args.chunks
 
     os.environ.pop("CHAINSIGHT_DISABLED", None)
     provider = TracerProvider(shutdown_on_exit=False)
@@ -412,7 +416,8 @@ def main() -> int:
 
     rows: list[tuple[str, Row]] = []
     for kind, label, n in SCENARIOS:
-        rows.append((label, time_pair(kind, raw[kind], ours[kind], n // scale, args.rounds)))
+        row = time_pair(kind, raw[kind], ours[kind], n // scale, args.rounds)
+        rows.append((label.format(chunks=args.chunks), row))
 
     disabled_n = 200000 // scale
     RUNTIME.configure(resolve({}, disabled=True), provider.get_tracer(INSTRUMENTATION_NAME))
