@@ -103,7 +103,8 @@ def list_traces(
             ).fetchall()
             rows = {r[0]: r for r in fetched}
         con.execute("COMMIT")
-    except duckdb.Error:
+    except Exception:
+        # Not swallowed: close this cursor's transaction so its next query can run.
         con.execute("ROLLBACK")
         raise
     items = [summary_from_row(rows[k[0]]) for k in page]
