@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .config import Config
+
 DEFAULT_KEY_PATTERNS: tuple[str, ...] = (
     "password",
     "passwd",
@@ -176,13 +178,25 @@ def _triggered(lowered: str) -> bool:
 class _ScrubberCache:
     """One-slot cache: configurations change only on ``init()``."""
 
-    __slots__ = ("key", "scrubber")
+    __slots__ = ("config", "key", "result", "scrubber")
 
     def __init__(self) -> None:
         self.key: tuple[str, ...] | None = None
         self.scrubber: Scrubber | None = None
+        self.config: Any = None
+        self.result: Scrubber | None = None
 
     def get(self, config: Any) -> Scrubber | None:
+        # Called twice per captured call; a Config is frozen, so the same object gets the same
+        # answer without re-reading its fields.
+        if config is self.config:
+            return self.result
+        result = self._resolve(config)
+        if type(config) is Config:  # stand-ins (tests pass any object) are re-read each time
+            self.config, self.result = config, result
+        return result
+
+    def _resolve(self, config: Any) -> Scrubber | None:
         if not getattr(config, "scrub", True):
             return None
         extra = tuple(getattr(config, "extra_scrub_patterns", ()))
