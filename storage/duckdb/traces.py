@@ -11,7 +11,7 @@ from ..cursor import decode_cursor, encode_cursor
 from ..errors import InvalidQuery
 from ..model import SpanDetail, TraceFilter, TracePage, TraceSort, TraceSummary, TraceTree
 from .filters import split_set, trace_predicate
-from .timestamps import from_ns
+from .timestamps import from_ns, to_ns
 from .writes import SPAN_COLUMNS
 
 MAX_LIMIT = 1000
@@ -74,13 +74,7 @@ def list_traces(
         raise InvalidQuery(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidQuery(f"limit must be within 1..{MAX_LIMIT}, got {limit}")
-    key_sql, desc = SORTS[sort]
-    where, params = trace_predicate(f)
-    op, order = ("<", "DESC") if desc else (">", "ASC")
-    if cursor is not None:
-        value, last_id = decode_cursor(cursor, sort)
-        where += f" AND ({key_sql} {op} ? OR ({key_sql} = ? AND t.trace_id {op} ?))"
-        params += [value, value, last_id]
+    after = decode_cursor(cursor, sort) if cursor is not None else None
     # Two steps in one snapshot. The top-N reads only the sort key, the filter columns and
     # trace_id; the page's 22 columns (previews included) are then fetched for those ids
     # through the primary-key index. Reading every column for the top-N scanned all of
@@ -88,11 +82,9 @@ def list_traces(
     # (docs/benchmarks.md, "Queries at 1M and 10M spans").
     con.execute("BEGIN TRANSACTION")
     try:
-        keys = con.execute(
-            f"SELECT t.trace_id, {key_sql} AS sort_key FROM traces t WHERE {where}"
-            f" ORDER BY sort_key {order}, t.trace_id {order} LIMIT ?",
-            [*params, limit + 1],
-        ).fetchall()
+        keys = _newest_search_keys(con, f, sort, limit, after)
+        if keys is None:
+            keys = _page_keys(con, f, sort, limit, after)
         page = keys[:limit]
         rows: dict[str, tuple[Any, ...]] = {}
         if page:
@@ -113,6 +105,64 @@ def list_traces(
         last = keys[limit - 1]
         next_cursor = encode_cursor(sort, (last[1], last[0]))
     return TracePage(items=items, next_cursor=next_cursor)
+
+
+def _page_keys(
+    con: duckdb.DuckDBPyConnection,
+    f: TraceFilter,
+    sort: TraceSort,
+    limit: int,
+    after: tuple[Any, str] | None,
+) -> list[tuple[Any, ...]]:
+    """(trace_id, sort key) of up to ``limit + 1`` traces, in page order."""
+    key_sql, desc = SORTS[sort]
+    where, params = trace_predicate(f)
+    op, order = ("<", "DESC") if desc else (">", "ASC")
+    if after is not None:
+        value, last_id = after
+        where += f" AND ({key_sql} {op} ? OR ({key_sql} = ? AND t.trace_id {op} ?))"
+        params += [value, value, last_id]
+    return con.execute(
+        f"SELECT t.trace_id, {key_sql} AS sort_key FROM traces t WHERE {where}"
+        f" ORDER BY sort_key {order}, t.trace_id {order} LIMIT ?",
+        [*params, limit + 1],
+    ).fetchall()
+
+
+SEARCH_WINDOW_NS = 3600 * 1_000_000_000
+"""A text search, newest first, tries the last hour before the whole range."""
+
+
+def _newest_search_keys(
+    con: duckdb.DuckDBPyConnection,
+    f: TraceFilter,
+    sort: TraceSort,
+    limit: int,
+    after: tuple[Any, str] | None,
+) -> list[tuple[Any, ...]] | None:
+    """The page keys of a ``start_desc`` text search found in its newest hour, or None.
+
+    A search scans span text, and it collects every matching trace before the top-N: a
+    common word cost 6 s over 10M spans. When the newest hour alone fills the page, every
+    trace outside it started earlier and sorts after the page, so the page (and its cursor)
+    is the one the whole range would give. Otherwise the caller runs the whole range.
+    """
+    if f.search is None or sort != "start_desc":
+        return None
+    if after is not None:
+        newest = int(after[0])
+    elif f.end is not None:
+        newest = to_ns(f.end)
+    else:
+        row = con.execute("SELECT max(start_ns) FROM traces").fetchone()
+        if row is None or row[0] is None:
+            return None
+        newest = int(row[0]) + 1
+    lo = newest - SEARCH_WINDOW_NS
+    if f.start is not None and to_ns(f.start) >= lo:
+        return None
+    keys = _page_keys(con, f.model_copy(update={"start": from_ns(lo)}), sort, limit, after)
+    return keys if len(keys) > limit else None
 
 
 def list_projects(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -165,3 +165,26 @@ def test_list_projects_names_each_project_once(loaded: Store) -> None:
 def test_list_projects_of_an_empty_store(store: Store) -> None:
     """An empty store has no projects."""
     assert store.list_projects() == []
+
+
+def test_search_pages_newest_first_across_hours(store: Store) -> None:
+    """A text search pages newest first, whether or not its newest hour fills a page."""
+    hour = 3_600_000
+    store.write_spans(
+        [
+            span("a", "1", input="find the needle", start_ms=0),
+            span("b", "1", output="a NEEDLE here", start_ms=3 * hour),
+            span("c", "1", input="needle again", start_ms=3 * hour + 60_000),
+            span("d", "1", input="only hay", start_ms=3 * hour + 120_000),
+        ]
+    )
+    f = TraceFilter(search="needle")
+    seen, cursor = [], None
+    for _ in range(4):
+        page = store.list_traces(f, limit=1, cursor=cursor)
+        seen += [t.trace_id[0] for t in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == ["c", "b", "a"]
+    assert [t.trace_id[0] for t in store.list_traces(f, limit=5).items] == ["c", "b", "a"]
