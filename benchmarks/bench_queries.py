@@ -57,6 +57,8 @@ LISTS: dict[str, TraceFilter] = {
     "list: status=error": TraceFilter(status="error"),
     "list: user=user-7, last 24h": DAY.model_copy(update={"user_id": "user-7"}),
     "list: tag=vip, min latency 2s": TraceFilter(tag="vip", min_latency_ms=2000),
+    "list: search a common word": TraceFilter(search="retrieval"),
+    "list: search an absent word, last 24h": DAY.model_copy(update={"search": "zzz-absent"}),
 }
 METRIC_LABEL = "p95 TTFT by model per minute, 24h"
 
