@@ -257,6 +257,10 @@ def encode(
     and drops the value rather than export it unredacted).
     """
     if redact is None:
+        if type(value) is str and len(value) <= max_bytes:  # what the walk does, minus the walk
+            return cap(
+                scrubber.value(value) if scrubber is not None else value, max_bytes
+            ), TEXT_MIME
         text = _plain_json(value, max_bytes, scrubber)
         if text is not None:
             return text, JSON_MIME
