@@ -97,7 +97,8 @@ def _set_merge(col: str) -> str:
 
 
 # excluded.* is the batch's part; traces.* the stored part. Root fields move to the batch's
-# part when it has the better root candidate (see _ROOT_KEY).
+# part when it has the better root candidate: a span without parent beats any other, then
+# the earlier start (the order ``rollup`` ranks a batch's spans by).
 _NEW_ROOT = (
     "(excluded.has_root AND NOT traces.has_root) OR (excluded.has_root = traces.has_root"
     " AND excluded.root_start_ns < traces.root_start_ns)"
