@@ -182,12 +182,13 @@ def _generator(func: Callable[..., Generator[Any, Any, Any]], step: Step) -> Cal
         # The body runs inside the span's own contextvars.Context: current there, never in
         # the caller's context, and no attach/detach per item (measured ~2 µs per chunk).
         run = span._runner()
+        send = inner.send  # bound once, not per item
         sent: Any = None
         error: Exception | None = None
         try:
             while True:
                 try:
-                    item = run(inner.send, sent) if error is None else run(inner.throw, error)
+                    item = run(send, sent) if error is None else run(inner.throw, error)
                 except StopIteration as stop:
                     if stop.value is not None:
                         span._result(stop.value)
