@@ -12,7 +12,7 @@ merge made it unknown; commit. Costs are in docs/storage.md and docs/benchmarks.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -267,28 +267,10 @@ _TRACE_TYPES: dict[str, pa.DataType] = {
 _TRACE_SCHEMA = pa.schema(list(_TRACE_TYPES.items()))
 
 
-def _text_set(values: Iterable[Any]) -> str:
+def _text_set(distinct: set[Any]) -> str:
     """A delimited, sorted, distinct text set (schema.sql); '' when there is no value."""
-    distinct = {v for v in values if v is not None}
+    distinct.discard(None)
     return f"{SET_SEP}{SET_SEP.join(sorted(distinct))}{SET_SEP}" if distinct else ""
-
-
-def _first(column: list[Any], rows: list[int]) -> Any:
-    """The first non-null value of ``column`` in ``rows`` order."""
-    for i in rows:
-        value = column[i]
-        if value is not None:
-            return value
-    return None
-
-
-def _sum_or_none(values: Iterable[Any]) -> Any:
-    """Sum of the non-null values; None when all are null (unpriced is not zero)."""
-    total = None
-    for v in values:
-        if v is not None:
-            total = v if total is None else total + v
-    return total
 
 
 def rollup(columns: Sequence[list[Any]]) -> pa.Table:
@@ -296,16 +278,19 @@ def rollup(columns: Sequence[list[Any]]) -> pa.Table:
 
     In Python rather than one SQL ``GROUP BY``: that statement cost ≈ 17 ms of CPU per
     commit whatever its size (its list aggregates and arg-mins) plus ≈ 4 µs per span;
-    this loop costs ≈ 3 to 4 µs per span and nothing fixed (docs/benchmarks.md, "Ingest").
-    Root fields come from the best root candidate with a value: a span without parent
-    beats any other, then the earlier start.
+    this single pass per trace costs ≈ 2.5 µs per span and nothing fixed
+    (docs/benchmarks.md, "Ingest"). Root fields come from the best root candidate with a
+    value: a span without parent beats any other, then the earlier start; the first span
+    in batch order wins a tie. Sums stay None when every value is None (unpriced is not 0).
     """
     c = columns
     trace_id, span_id, parent = c[_F["trace_id"]], c[_F["span_id"]], c[_F["parent_span_id"]]
     start, end, status = c[_F["start_ns"]], c[_F["end_ns"]], c[_F["status"]]
     input_tokens, output_tokens = c[_F["input_tokens"]], c[_F["output_tokens"]]
-    total_tokens, ttft = c[_F["total_tokens"]], c[_F["ttft_ms"]]
+    total_tokens, ttft, cost = c[_F["total_tokens"]], c[_F["ttft_ms"]], c[_F["cost"]]
     name, kind, service, model = c[_F["name"]], c[_F["kind"]], c[_F["service"]], c[_F["model"]]
+    inputs, outputs, tags = c[_F["input"]], c[_F["output"]], c[_F["tags"]]
+    users, sessions, project = c[_F["user_id"]], c[_F["session_id"]], c[_F["project"]]
     groups: dict[str, list[int]] = {}
     for i, t in enumerate(trace_id):
         rows = groups.get(t)
@@ -315,26 +300,71 @@ def rollup(columns: Sequence[list[Any]]) -> pa.Table:
             rows.append(i)
     out: dict[str, list[Any]] = {col: [] for col in _TRACE_TYPES}
     for t, rows in groups.items():
-        ranked = sorted(rows, key=lambda i: (parent[i] is not None, start[i]))
-        by_start = sorted(rows, key=start.__getitem__)
-        root = ranked[0]
-        first_start = start[by_start[0]]
-        last_end = max(end[i] for i in rows)
-        errors = sum(1 for i in rows if status[i] == "error")
-        oks = sum(1 for i in rows if status[i] == "ok")
-        timed = [i for i in by_start if ttft[i] is not None]
         ids = {span_id[i] for i in rows}
-        preview_in = _first(c[_F["input"]], ranked)
-        preview_out = _first(c[_F["output"]], ranked)
+        root = rows[0]
+        root_key = (parent[root] is not None, start[root])
+        first_start, last_end = start[root], end[root]
+        svc = inp = outp = tt = usr = ses = None
+        svc_key = in_key = out_key = root_key
+        tt_start = usr_start = ses_start = first_start
+        errors = oks = 0
+        in_sum = out_sum = tot_sum = cost_sum = None
+        orphans = False
+        models: set[Any] = set()
+        names: set[Any] = set()
+        kinds: set[Any] = set()
+        services: set[Any] = set()
+        tag_set: set[str] = set()
+        for i in rows:
+            p, s = parent[i], start[i]
+            key = (p is not None, s)
+            if key < root_key:
+                root, root_key = i, key
+            if service[i] is not None and (svc is None or key < svc_key):
+                svc, svc_key = i, key
+            if inputs[i] is not None and (inp is None or key < in_key):
+                inp, in_key = i, key
+            if outputs[i] is not None and (outp is None or key < out_key):
+                outp, out_key = i, key
+            if ttft[i] is not None and (tt is None or s < tt_start):
+                tt, tt_start = i, s
+            if users[i] is not None and (usr is None or s < usr_start):
+                usr, usr_start = i, s
+            if sessions[i] is not None and (ses is None or s < ses_start):
+                ses, ses_start = i, s
+            first_start = min(first_start, s)
+            last_end = max(last_end, end[i])
+            if status[i] == "error":
+                errors += 1
+            elif status[i] == "ok":
+                oks += 1
+            a, b, total = input_tokens[i], output_tokens[i], total_tokens[i]
+            if a is not None:
+                in_sum = a if in_sum is None else in_sum + a
+            if b is not None:
+                out_sum = b if out_sum is None else out_sum + b
+            if total is None and (a is not None or b is not None):
+                total = (a or 0) + (b or 0)
+            if total is not None:
+                tot_sum = total if tot_sum is None else tot_sum + total
+            if cost[i] is not None:
+                cost_sum = cost[i] if cost_sum is None else cost_sum + cost[i]
+            if p is not None and p not in ids:
+                orphans = True
+            models.add(model[i])
+            names.add(name[i])
+            kinds.add(kind[i])
+            services.add(service[i])
+            tag_set.update(tags[i])
         out["trace_id"].append(t)
-        out["project"].append(c[_F["project"]][rows[0]])
+        out["project"].append(project[rows[0]])
         out["has_root"].append(parent[root] is None)
         out["root_start_ns"].append(start[root])
         out["name"].append(name[root])
         out["kind"].append(kind[root])
-        out["service"].append(_first(service, ranked))
-        out["input_preview"].append(None if preview_in is None else preview_in[:PREVIEW_CHARS])
-        out["output_preview"].append(None if preview_out is None else preview_out[:PREVIEW_CHARS])
+        out["service"].append(None if svc is None else service[svc])
+        out["input_preview"].append(None if inp is None else inputs[inp][:PREVIEW_CHARS])
+        out["output_preview"].append(None if outp is None else outputs[outp][:PREVIEW_CHARS])
         out["start_ns"].append(first_start)
         out["end_ns"].append(last_end)
         out["duration_ms"].append((last_end - first_start) / 1e6)
@@ -342,31 +372,21 @@ def rollup(columns: Sequence[list[Any]]) -> pa.Table:
         out["span_count"].append(len(rows))
         out["error_count"].append(errors)
         out["ok_count"].append(oks)
-        out["ttft_ms"].append(ttft[timed[0]] if timed else None)
-        out["ttft_start_ns"].append(start[timed[0]] if timed else None)
-        out["input_tokens"].append(_sum_or_none(input_tokens[i] for i in rows))
-        out["output_tokens"].append(_sum_or_none(output_tokens[i] for i in rows))
-        out["total_tokens"].append(
-            _sum_or_none(
-                total_tokens[i]
-                if total_tokens[i] is not None
-                else None
-                if input_tokens[i] is None and output_tokens[i] is None
-                else (input_tokens[i] or 0) + (output_tokens[i] or 0)
-                for i in rows
-            )
-        )
-        out["cost"].append(_sum_or_none(c[_F["cost"]][i] for i in rows))
-        out["models"].append(_text_set(model[i] for i in rows))
-        out["names"].append(_text_set(name[i] for i in rows))
-        out["kinds"].append(_text_set(kind[i] for i in rows))
-        out["services"].append(_text_set(service[i] for i in rows))
-        # Always delimited, even when empty: the merge and the filters expect SEP SEP.
-        tags = {tag for i in rows for tag in c[_F["tags"]][i]}
-        out["tags"].append(f"{SET_SEP}{SET_SEP.join(sorted(tags))}{SET_SEP}")
-        out["user_id"].append(_first(c[_F["user_id"]], by_start))
-        out["session_id"].append(_first(c[_F["session_id"]], by_start))
-        out["has_orphans"].append(any(parent[i] is not None and parent[i] not in ids for i in rows))
+        out["ttft_ms"].append(None if tt is None else ttft[tt])
+        out["ttft_start_ns"].append(None if tt is None else tt_start)
+        out["input_tokens"].append(in_sum)
+        out["output_tokens"].append(out_sum)
+        out["total_tokens"].append(tot_sum)
+        out["cost"].append(cost_sum)
+        out["models"].append(_text_set(models))
+        out["names"].append(_text_set(names))
+        out["kinds"].append(_text_set(kinds))
+        out["services"].append(_text_set(services))
+        # Always delimited, even when empty: the SQL it replaced gave SEP SEP there too.
+        out["tags"].append(f"{SET_SEP}{SET_SEP.join(sorted(tag_set))}{SET_SEP}")
+        out["user_id"].append(None if usr is None else users[usr])
+        out["session_id"].append(None if ses is None else sessions[ses])
+        out["has_orphans"].append(orphans)
     return pa.Table.from_pydict(out, schema=_TRACE_SCHEMA)
 
 
