@@ -147,12 +147,12 @@ def _newest_search_keys(
     trace outside it started earlier and sorts after the page, so the page (and its cursor)
     is the one the whole range would give. Otherwise the caller runs the whole range.
     """
-    if f.search is None or sort != "start_desc":
+    # Not with an ``end``: the spans subquery has no upper bound (late spans of in-range
+    # traces), so a past range's hour would scan up to now and then the range again.
+    if f.search is None or sort != "start_desc" or f.end is not None:
         return None
     if after is not None:
         newest = int(after[0])
-    elif f.end is not None:
-        newest = to_ns(f.end)
     else:
         row = con.execute("SELECT max(start_ns) FROM traces").fetchone()
         if row is None or row[0] is None:
