@@ -399,6 +399,10 @@ class AsyncStream:
         finally:
             self._ending()
 
+    async def close(self) -> None:
+        """The async clients' own ``close()`` (openai/anthropic ``AsyncStream``): as ``aclose``."""
+        await self.aclose()
+
     async def __aenter__(self) -> AsyncStream:
         return self
 

@@ -216,11 +216,6 @@ def test_stream_closed_early_ends_the_span(
     assert attributes[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] > 0  # type: ignore[operator]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sdk/streaming.py AsyncStream has aclose() but no close(): `await stream.close()` "
-    "reaches the client's stream via __getattr__ and the span ends only at garbage collection",
-)
 def test_async_stream_close_ends_the_span(model_server: str, capture_spans: CapturedSpans) -> None:
     """``await stream.close()`` (the client's own close) ends the span at once."""
 
