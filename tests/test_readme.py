@@ -191,9 +191,8 @@ def test_every_chainsight_command_line_parses(
         if re.fullmatch(r"[\w./-]+\.(?:yaml|yml|json)", token):
             (tmp_path / token).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / token).touch()
-    if "--help" in line:
-        pytest.skip("--help prints and exits; the name is checked by the other lines")
-    _parse_command_line(line)
+    # --help would print and exit; the command's name is what such a line checks.
+    _parse_command_line(line.replace(" --help", ""))
 
 
 def test_every_relative_link_and_image_exists() -> None:
