@@ -34,11 +34,15 @@ class _Stop(Exception):
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
-    """The ``streamlit run`` argv: headless, no telemetry, no file watcher, no browser."""
+    """The ``streamlit run`` argv: headless, no telemetry, no file watcher, no browser.
+
+    Streamlit runs through :mod:`chainsight.dashboard.serve`, which imports the pages'
+    libraries before the server listens, so the first visitor does not wait for them.
+    """
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "chainsight.dashboard.serve",
         "run",
         str(APP_SCRIPT),
         "--server.address",
