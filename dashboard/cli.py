@@ -76,10 +76,11 @@ def dashboard_env(collector: str, api_key: str | None) -> dict[str, str]:
     return env
 
 
-def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes] | None, what: str) -> None:
+    """Poll ``url`` until it answers 200; fail if ``proc`` exits or the deadline passes."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc is not None and proc.poll() is not None:
             raise click.ClickException(f"{what} exited with code {proc.returncode}")
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
@@ -90,7 +91,8 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
     raise click.ClickException(f"{what} did not answer {url} within {START_TIMEOUT_S:.0f} s")
 
 
-def _stop(proc: subprocess.Popen[bytes] | None) -> None:
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL after ``STOP_TIMEOUT_S``; harmless when already stopped."""
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(signal.SIGTERM)
@@ -105,7 +107,8 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop(signum)
 
 
-def _with_sigterm(body: Callable[[], int]) -> int:
+def with_sigterm(body: Callable[[], int]) -> int:
+    """Run ``body`` with SIGTERM raising inside it; Ctrl-C or SIGTERM returns 0."""
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         return body()
@@ -137,16 +140,16 @@ def dashboard(host: str, port: int, collector: str, api_key: str | None) -> None
     proc = subprocess.Popen(streamlit_command(host, port), env=dashboard_env(collector, api_key))
 
     def run() -> int:
-        _wait_http(f"http://{_http_host(host)}:{port}/_stcore/health", proc, "the dashboard")
+        wait_http(f"http://{_http_host(host)}:{port}/_stcore/health", proc, "the dashboard")
         click.echo(
             f"Chainsight dashboard: http://{_http_host(host)}:{port}  (collector {collector})"
         )
         return proc.wait()
 
     try:
-        code = _with_sigterm(run)
+        code = with_sigterm(run)
     finally:
-        _stop(proc)
+        stop_process(proc)
     if code:
         sys.exit(code)
 
@@ -187,14 +190,14 @@ def up(host: str, port: int, dashboard_port: int, api_key: str | None, **serve_f
 
     def run() -> int:
         children.append(subprocess.Popen(serve))
-        _wait_http(f"{collector_url}/healthz", children[0], "the collector")
+        wait_http(f"{collector_url}/healthz", children[0], "the collector")
         children.append(
             subprocess.Popen(
                 streamlit_command(host, dashboard_port), env=dashboard_env(collector_url, api_key)
             )
         )
         dash_url = f"http://{_http_host(host)}:{dashboard_port}"
-        _wait_http(f"{dash_url}/_stcore/health", children[1], "the dashboard")
+        wait_http(f"{dash_url}/_stcore/health", children[1], "the dashboard")
         click.echo(
             f"Chainsight is up.\n  dashboard: {dash_url}\n  collector: {collector_url} "
             f"(OTLP/HTTP {collector_url}/v1/traces)\nPress Ctrl-C to stop both."
@@ -204,9 +207,9 @@ def up(host: str, port: int, dashboard_port: int, api_key: str | None, **serve_f
         return next(c.returncode for c in children if c.returncode is not None)
 
     try:
-        code = _with_sigterm(run)
+        code = with_sigterm(run)
     finally:
         for child in reversed(children):
-            _stop(child)
+            stop_process(child)
     if code:
         sys.exit(code)

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import FrameType
 
 import click
 
@@ -27,14 +26,6 @@ RUN_FILE = "demo-run.json"
 
 BASELINE = "demo-english"
 """Reference period saved after a run: its traffic before the language shift."""
-
-
-class _Stop(Exception):
-    """Raised from the SIGTERM handler so ``finally`` stops the children."""
-
-
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise _Stop(signum)
 
 
 def _save_baseline(collector_url: str, start: str, end: str) -> bool:
@@ -110,10 +101,16 @@ def demo(  # noqa: PLR0917  # click passes one argument per option
     """Run the collector, the dashboard and a demo app's traffic on the embedded DuckDB."""
     _require_demo_extra()
     import chainsight
-    from chainsight.dashboard.cli import dashboard_env, streamlit_command
+    from chainsight.dashboard.cli import (
+        dashboard_env,
+        stop_process,
+        streamlit_command,
+        wait_http,
+        with_sigterm,
+    )
 
     from . import traffic
-    from .runner import ModelServer, collector_command, stop_process, wait_http
+    from .runner import ModelServer, collector_command
     from .support_bot import SupportBot
 
     if duration <= 0 or rate <= 0:
@@ -123,8 +120,8 @@ def demo(  # noqa: PLR0917  # click passes one argument per option
     dash_url = None if no_dashboard else f"http://127.0.0.1:{dashboard_port}"
     children: list[subprocess.Popen[bytes]] = []
     model_server = ModelServer(seed)
-    previous = signal.signal(signal.SIGTERM, _raise_stop)
-    try:
+
+    def run() -> int:
         model_server.start()
         children.append(subprocess.Popen(collector_command(port, data_dir, dash_url)))
         wait_http(f"{collector_url}/healthz", children[0], "the collector")
@@ -162,16 +159,15 @@ def demo(  # noqa: PLR0917  # click passes one argument per option
                 page = f"{dash_url}/drift?project={PROJECT}&range=1h&baseline_mode=reference"
                 click.echo(f"  compare on the Drift page: {page}")
         if exit_:
-            return
+            return 0
         click.echo(f"Open {dash_url or collector_url}. Press Ctrl-C to stop.")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except (KeyboardInterrupt, _Stop):
-        pass  # the user stopped the demo: fall through to stopping the children
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return 0
+
+    try:
+        with_sigterm(run)
+    finally:  # also after Ctrl-C/SIGTERM (with_sigterm returns): stop the children
         chainsight.shutdown()
         for child in reversed(children):
             stop_process(child)

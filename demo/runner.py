@@ -15,16 +15,15 @@ import argparse
 import socket
 import subprocess
 import sys
-import time
 from importlib.resources import files
 from pathlib import Path
 
 import httpx
 
+from chainsight.dashboard.cli import stop_process, wait_http
+
 ALERT_INTERVAL_S = 2.0
 """Alert evaluations every 2 s, so the compressed rules in rules.yaml fire within a run."""
-START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 15.0
 
 
 def free_port() -> int:
@@ -76,18 +75,6 @@ class ModelServer:
         self.stop()
 
 
-def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
-    """SIGTERM, then SIGKILL after ``STOP_TIMEOUT_S``."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(STOP_TIMEOUT_S)
-
-
 def collector_command(port: int, data_dir: Path, dashboard_url: str | None) -> list[str]:
     """``chainsight serve`` on loopback over ``data_dir`` with the demo's alert rules."""
     command = [
@@ -111,21 +98,6 @@ def collector_command(port: int, data_dir: Path, dashboard_url: str | None) -> l
     if dashboard_url is not None:
         command += ["--dashboard-url", dashboard_url]
     return command
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes] | None, what: str) -> None:
-    """Poll ``url`` until it answers 200; fail if ``proc`` exits or the deadline passes."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass  # not listening yet; poll again until the deadline
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not answer {url} within {START_TIMEOUT_S:.0f} s")
 
 
 def serve_model_server(port: int, seed: int) -> None:
