@@ -116,6 +116,7 @@ def time_store(store: DuckDBStore, ids: list[str], repeats: int) -> dict[str, di
         lambda i: store.get_trace(ids[i % len(ids)]), max(repeats, 20)
     )
     timings[METRIC_LABEL] = _median_ms(lambda _i: store.metrics(METRIC), repeats)
+    timings[METRIC_LABEL + ", as JSON"] = _median_ms(lambda _i: store.metrics_json(METRIC), repeats)
     timings["projects"] = _median_ms(lambda _i: store.list_projects(), repeats)
     timings["unpriced models"] = _median_ms(lambda _i: store.prices.unpriced_models(), repeats)
     timings["sessions, last 24h"] = _median_ms(lambda _i: store.list_sessions(DAY), repeats)

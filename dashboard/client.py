@@ -242,7 +242,9 @@ class CollectorClient:
             params["group_by"] = query.group_by
         if query.kind is not None:
             params["span_kind"] = query.kind
-        return _METRICS.validate_python(self._get("/api/v1/metrics", params))
+        return _METRICS.validate_json(
+            self._request("GET", "/api/v1/metrics", params=params).content
+        )
 
     # -- pricing -----------------------------------------------------------------------------
 

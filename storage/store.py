@@ -167,6 +167,14 @@ class Store(Protocol):
 
     def metrics(self, query: MetricQuery) -> list[MetricPoint]: ...
 
+    def metrics_json(self, query: MetricQuery) -> bytes:
+        """The JSON of ``list[MetricPoint]`` for ``metrics(query)``, what the API sends.
+
+        A backend may build it without pydantic models (10k points as models cost more
+        than the query itself); it must validate to exactly ``metrics(query)``.
+        """
+        ...
+
     def reprice(self, pricer: Pricer, filter: TraceFilter) -> int:
         """Recompute cost of stored spans without an explicit cost; returns rows changed."""
         ...

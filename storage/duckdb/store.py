@@ -178,6 +178,11 @@ class DuckDBStore:
         with self.reading() as con:
             return metrics.metric_points(con, query)
 
+    def metrics_json(self, query: MetricQuery) -> bytes:
+        """``metrics(query)`` as the JSON of ``list[MetricPoint]``, built without models."""
+        with self.reading() as con:
+            return metrics.metric_points_json(con, query)
+
     def reprice(self, pricer: Pricer, filter: TraceFilter) -> int:
         """Recompute cost of stored spans without an explicit cost; returns rows changed."""
         with self.writing() as con:

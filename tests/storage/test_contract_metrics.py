@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from pydantic import TypeAdapter
 
 from chainsight.storage.errors import InvalidQuery
-from chainsight.storage.model import MetricQuery, TraceFilter
+from chainsight.storage.model import MetricPoint, MetricQuery, TraceFilter
 from chainsight.storage.store import Store
 
 from .storage_fixtures import span
@@ -148,3 +149,30 @@ def test_bad_metric_query_is_invalid(loaded: Store, q: MetricQuery) -> None:
     """Empty windows, bad buckets and unknown groups raise InvalidQuery."""
     with pytest.raises(InvalidQuery):
         loaded.metrics(q)
+
+
+_POINTS = TypeAdapter(list[MetricPoint])
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        MetricQuery(start=BASE, end=BASE + HOUR),
+        MetricQuery(start=BASE, end=BASE + HOUR, bucket_seconds=60, group_by="model"),
+        MetricQuery(start=BASE, end=BASE + HOUR, bucket_seconds=7, group_by="tag"),
+        MetricQuery(start=BASE, end=BASE + HOUR, kind="llm", group_by="user"),
+        MetricQuery(start=BASE - HOUR, end=BASE, bucket_seconds=60),
+    ],
+)
+def test_metrics_json_is_metrics_encoded(store: Store, q: MetricQuery) -> None:
+    """metrics_json (what the API sends) is byte for byte pydantic's encoding of metrics()."""
+    store.write_spans(_llm_spans())
+    body = store.metrics_json(q)
+    assert body == _POINTS.dump_json(store.metrics(q))
+    assert _POINTS.validate_json(body) == store.metrics(q)
+
+
+def test_metrics_json_refuses_bad_queries(loaded: Store) -> None:
+    """The JSON path validates like metrics()."""
+    with pytest.raises(InvalidQuery):
+        loaded.metrics_json(MetricQuery(start=BASE, end=BASE))
