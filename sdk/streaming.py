@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import semconv
 from ._runtime import RUNTIME
-from .llm_response import LLMFacts, Usage, anthropic_usage, get, openai_usage, read_response
+from .llm_response import LLMFacts, anthropic_usage, get, openai_usage, read_response
 
 if TYPE_CHECKING:
     from .spans import Span
@@ -131,19 +131,18 @@ class StreamStats:
 
     def _fold(self) -> None:
         """Count the text chunks handed to :attr:`keep` (all after the first token)."""
-        texts = [text for text in self.pending if text]
-        self.pending.clear()
-        size = sum(map(len, texts))
-        self.chunks += len(texts)
+        pending = self.pending
+        size = sum(map(len, pending))
+        self.chunks += len(pending) - pending.count("")  # an empty chunk is not a chunk
         if self.chars + size <= MAX_TEXT_CHARS:  # nearly always: one extend, no loop
-            self.parts.extend(texts)
+            self.parts.extend(pending)  # empty strings join to nothing
+            self.chars += size
         else:
-            for text in texts:
+            for text in pending:
                 if self.chars < MAX_TEXT_CHARS:
                     self.parts.append(text)
                 self.chars += len(text)
-            return
-        self.chars += size
+        pending.clear()
 
     def _text(self, chunk: Any) -> str | None:
         """Text carried by ``chunk``: None when empty, ``""`` when non-empty but not text."""
@@ -238,13 +237,9 @@ class StreamStats:
         text: str | None = None  # joined once, for the count and the captured output
         if facts.usage.output_tokens is None and not span._usage_set and self.chunks:
             text = self.text()
-            counted = count_tokens(text) if text else self.chunks
-            facts.usage = Usage(
-                input_tokens=facts.usage.input_tokens,
-                output_tokens=counted,
-                cached_tokens=facts.usage.cached_tokens,
-                cache_write_tokens=facts.usage.cache_write_tokens,
-            )
+            usage = facts.usage  # this stream's own object: updated in place
+            usage.output_tokens = count_tokens(text) if text else self.chunks
+            usage.reasoning_tokens = None  # a count of the text says nothing of reasoning
             estimated = True
         attributes: dict[str, Any] = {}
         span._facts(facts, attributes)

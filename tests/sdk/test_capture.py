@@ -338,3 +338,49 @@ def test_fast_path_encodes_exactly_like_the_walk(scrub: bool) -> None:
             assert capture.encode_arguments(arguments, redact=None, **options) == expected
         fast += capture._plain_json(value, max_bytes, scrubber) is not None
     assert fast > 300  # the generator does reach the fast path
+
+
+_SECRET_SHAPES = (
+    "password={w}",
+    "PassWd: '{w}'",
+    '"client_secret": "{w}"',
+    "api-key = {w}",
+    "Access_Token:{w}",
+    "refresh token= {w}",
+    "Cookie: {w}",
+    "csrf={w}",
+    "JWT : {w}",
+    "credential={w}",
+    "Authorization: Bearer abcdefgh{w}",
+    "BASIC QWxhZGRpbjpvcGVu{w}",
+    "sk-proj-{w}{w}{w}",
+    "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.{w}",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_" + "a1" * 18,
+    "GHS_" + "Zz9" * 11,
+    "key{w}",
+    "token {w} : none",
+)
+
+
+def test_value_prefilter_never_skips_a_match() -> None:
+    """The substring prefilter in front of the value regexes only skips texts they leave alone.
+
+    Texts mix prose, separators and every secret shape (in any case), with and without the
+    ``:``/``=``/``_`` the prefilter keys on; each must scrub exactly like the regexes applied
+    unconditionally.
+    """
+    scrubber = Scrubber()
+    unconditional = Scrubber(("(?!x)x",))  # a user pattern turns the prefilter off
+    rng = random.Random(11)
+    words = ["the", "answer", "Tok", "pass", "KEY", "secret", "_", ":", "=", "-", "sk", "eyJ"]
+    for _ in range(4000):
+        parts = [rng.choice(words) for _ in range(rng.randrange(0, 12))]
+        for _ in range(rng.randrange(0, 3)):
+            word = "".join(rng.choice("abcXYZ0123456789") for _ in range(rng.randrange(1, 20)))
+            shape = rng.choice(_SECRET_SHAPES).format(w=word)
+            parts.insert(
+                rng.randrange(len(parts) + 1), shape.upper() if rng.random() < 0.2 else shape
+            )
+        text = rng.choice([" ", "", "\n", ", "]).join(parts)
+        assert scrubber.value(text) == unconditional.value(text), text
