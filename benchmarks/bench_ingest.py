@@ -9,6 +9,10 @@ gets fresh trace ids by replacing one 8-byte sentinel shared by all its trace id
 the clients spend microseconds, not milliseconds, per request.
 
     .venv/bin/python benchmarks/bench_ingest.py --clients 8 --seconds 20
+    .venv/bin/python benchmarks/bench_ingest.py --clients 16 --seconds 20 --decode-workers 2
+
+Server CPU is the collector process plus its children (the decode worker processes of
+``--decode-workers N``); ``collector_process_cpu_us_per_span`` is the collector alone.
 """
 
 from __future__ import annotations
@@ -272,6 +276,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def child_pids(pid: int) -> list[int]:
+    """Direct children of ``pid``: the decode workers (and multiprocessing's resource tracker)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return children
+
+
+def tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of ``pid`` and of each of its live children, by pid."""
+    return {p: cpu_seconds(p) for p in [pid, *child_pids(pid)]}
+
+
 def in_process(rounds: int, requests: int, group: int) -> int:
     """Decode + write without HTTP: CPU µs per span of each stage, in this process.
 
@@ -349,6 +366,12 @@ def main() -> int:
         "--serve-arg", action="append", default=[], help="extra `serve` flag (repeatable)"
     )
     parser.add_argument(
+        "--decode-workers",
+        type=int,
+        default=None,
+        help="`serve --decode-workers N`: decode in N worker processes (0 = in a thread)",
+    )
+    parser.add_argument(
         "--in-process",
         action="store_true",
         help="no server: CPU per span of decode and of write_spans (see in_process)",
@@ -374,6 +397,8 @@ def main() -> int:
             str(port),
         ]
         cmd += ["--data-dir", str(Path(tmp) / "data"), "--log-level", "warning", *args.serve_arg]
+        if args.decode_workers is not None:
+            cmd += ["--decode-workers", str(args.decode_workers)]
         proc = subprocess.Popen(cmd)
         try:
             wait_ready(port, proc)
@@ -387,7 +412,8 @@ def main() -> int:
                 c.join()
             warm_spans = sum(c.acked_spans for c in warm)
             commits0, commit_s0 = commit_totals(port)
-            cpu0 = cpu_seconds(proc.pid)
+            cpu0 = tree_cpu(proc.pid)
+            load0 = os.getloadavg()[0]
             client_cpu0 = time.process_time()
             t0 = time.monotonic()
             clients = [Client(port, body, t0 + args.seconds, i) for i in range(args.clients)]
@@ -396,7 +422,12 @@ def main() -> int:
             for c in clients:
                 c.join()
             elapsed = time.monotonic() - t0
-            cpu = cpu_seconds(proc.pid) - cpu0
+            cpu1 = tree_cpu(proc.pid)
+            load1 = os.getloadavg()[0]
+            # Workers that died or were replaced mid-run are not counted (there are none
+            # unless one crashed; the pool logs it).
+            main_cpu = cpu1[proc.pid] - cpu0[proc.pid]
+            cpu = main_cpu + sum(cpu1[p] - cpu0[p] for p in cpu1 if p != proc.pid and p in cpu0)
             client_cpu = time.process_time() - client_cpu0
             acked = sum(c.acked_spans for c in clients)
             latencies = sorted(x for c in clients for x in c.latencies)
@@ -419,8 +450,11 @@ def main() -> int:
                 "commit_ms_mean": round((commit_s1 - commit_s0) / commits * 1000, 1),
                 "responses_503": sum(c.refused for c in clients),
                 "errors": sum(c.errors for c in clients),
+                "decode_workers": args.decode_workers,
                 "server_cpu_cores": round(cpu / elapsed, 2),
                 "server_cpu_us_per_span": round(cpu / max(acked, 1) * 1e6, 1),
+                "collector_process_cpu_us_per_span": round(main_cpu / max(acked, 1) * 1e6, 1),
+                "load_average_1m": [round(load0, 2), round(load1, 2)],
                 "client_cpu_cores": round(client_cpu / elapsed, 2),
                 "stored_spans": stored,
                 "all_acked_stored": stored == expected,

@@ -2,8 +2,9 @@
 
 ``create_app(settings, store=None)`` builds the FastAPI app; its lifespan opens the
 store (unless one is given), refuses open mode on a public address, seeds the price
-table, starts the group-commit writer and the retention task — and on shutdown drains
-the writer (every accepted span is committed) before closing what it opened.
+table, starts the group-commit writer, the decode worker processes (``decode_workers``)
+and the retention task — and on shutdown stops the workers and drains the writer (every
+accepted span is committed) before closing what it opened.
 
 >>> app = create_app(Settings(data_dir="/tmp/cs"))  # doctest: +SKIP
 >>> uvicorn.run(app, host="127.0.0.1", port=4318)  # doctest: +SKIP
@@ -15,9 +16,9 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import FastAPI, Request
 
@@ -29,8 +30,9 @@ from . import ingest as ingest_module
 from .alerting.evaluator import start_alerting
 from .auth import Authenticator, Principal, check_bind
 from .batching import WriteQueue
-from .errors import JSON, PROTOBUF, ConfigurationError, UndecodableBody, install_error_handlers
-from .ingest import Decoded, Decoder, Ingest
+from .decode_pool import DecodePool
+from .errors import ConfigurationError, install_error_handlers
+from .ingest import Ingest, decode_limits, make_decoder
 from .retention import run_retention
 from .routes import alerts as alerts_routes
 from .routes import drift as drift_routes
@@ -83,32 +85,6 @@ def seed_prices(store: Store, settings: Settings) -> None:
         store.prices.upsert([e.model_copy(update={"source": "file"}) for e in entries])
 
 
-def _decoder(settings: Settings, pricebook: Callable[[], Any]) -> Decoder:
-    from .limits import DecodeLimits
-    from .otlp import DecodeError, decode_traces
-
-    limits = DecodeLimits(
-        max_spans=settings.max_spans_per_request,
-        max_attributes_per_span=settings.max_attributes,
-        max_value_bytes=settings.max_attribute_bytes,
-        max_depth=settings.max_attribute_depth,
-    )
-    kinds: dict[str, Literal["protobuf", "json"]] = {PROTOBUF: "protobuf", JSON: "json"}
-
-    def decode(body: bytes, content_type: str, project: str | None) -> Decoded:
-        try:
-            result = decode_traces(
-                body, kinds[content_type], project=project, pricebook=pricebook(), limits=limits
-            )
-        except DecodeError as exc:
-            raise UndecodableBody(str(exc)) from exc
-        return Decoded(
-            result.records, result.rejected, result.error_message, dict(result.rejected_reasons)
-        )
-
-    return decode
-
-
 def untraced() -> dict[str, Any]:
     """``FastAPI(**untraced())``: no spans, metrics or logs of the app's own requests.
 
@@ -145,11 +121,29 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                 active.keys,
                 require_keys=not settings.is_loopback and not settings.allow_open_remote,
             )
+            limits = decode_limits(
+                settings.max_spans_per_request,
+                settings.max_attributes,
+                settings.max_attribute_bytes,
+                settings.max_attribute_depth,
+            )
+            pool = (
+                DecodePool(
+                    settings.decode_workers,
+                    limits=limits,
+                    max_body_bytes=settings.max_body_bytes,
+                    pricebook=lambda: state.pricebook,
+                    retry_after=settings.retry_after_seconds,
+                )
+                if settings.decode_workers
+                else None
+            )
             pipeline = Ingest(
-                _decoder(settings, lambda: state.pricebook),
+                make_decoder(limits, lambda: state.pricebook),
                 queue,
                 max_body_bytes=settings.max_body_bytes,
                 retry_after=settings.retry_after_seconds,
+                offload=None if pool is None else pool.decode,
             )
             state = CollectorState(
                 settings=settings,
@@ -163,8 +157,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             )
             state.reload_prices()
             app.state.collector = state
+            app.state.decode_pool = pool
             app.state.alerts = start_alerting(settings, active)
             queue.start()
+            if pool is not None:
+                pool.start()
             retention = (
                 asyncio.create_task(run_retention(state)) if settings.retention_days else None
             )
@@ -176,6 +173,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
                     with contextlib.suppress(asyncio.CancelledError):
                         await retention
                 app.state.alerts.stop()
+                if pool is not None:
+                    pool.close()
                 queue.stop()
         finally:
             if owned:

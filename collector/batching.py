@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from chainsight.storage import StorageError, Store
-from chainsight.storage.model import SpanColumns, SpanRecord, WriteResult
+from chainsight.storage.model import SpanColumns, SpanRecord, SpanTable, WriteResult
 
 from .errors import QueueFull
 
@@ -199,9 +199,12 @@ class WriteQueue:
 
 
 def _concat(parts: list[Sequence[SpanRecord]]) -> Sequence[SpanRecord]:
-    """The batch's spans as one sequence; decoder output stays column-wise (``SpanColumns``)."""
+    """The batch's spans as one sequence; decoder output stays column-wise: ``SpanColumns``
+    from the decode thread, ``SpanTable`` (Arrow) from the decode worker processes."""
     if all(type(part) is SpanColumns for part in parts):
         return SpanColumns.concat(part for part in parts if isinstance(part, SpanColumns))
+    if all(type(part) is SpanTable for part in parts):
+        return SpanTable.concat(part for part in parts if isinstance(part, SpanTable))
     records: list[SpanRecord] = []
     for part in parts:
         records.extend(part)

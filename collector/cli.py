@@ -57,6 +57,12 @@ def _location_options(func: F) -> F:
 @click.option("--queue-max-spans", type=int, default=None, help="[CHAINSIGHT_QUEUE_MAX_SPANS]")
 @click.option("--batch-max-spans", type=int, default=None, help="[CHAINSIGHT_BATCH_MAX_SPANS]")
 @click.option("--batch-linger-ms", type=float, default=None, help="[CHAINSIGHT_BATCH_LINGER_MS]")
+@click.option(
+    "--decode-workers",
+    type=int,
+    default=None,
+    help="Decode worker processes; 0 = decode in a thread [CHAINSIGHT_DECODE_WORKERS].",
+)
 @click.option("--retention-days", type=float, default=None, help="[CHAINSIGHT_RETENTION_DAYS]")
 @click.option(
     "--pricing-file",

@@ -10,8 +10,10 @@ opentelemetry-proto docs/specification.md v1.11.0):
 4. decompression with ``zlib.decompressobj(...).decompress(data, max_length)``: output
    is capped at the same limit (413) whatever the ratio, so a 10 KB gzip bomb that would
    inflate to 1 GB costs at most ``max_body_bytes`` of memory (the CVE-2024-36129 class);
-5. decode + normalize + price (``otlp.decode_traces``) in a worker thread, off the event
-   loop: it costs ~14 µs per span, i.e. ~7 ms for a 512-span request;
+5. decode + normalize + price (``otlp.decode_traces``) off the event loop: in a worker
+   thread (``decode_workers = 0``), or, with ``decode_workers = N``, steps 4-5 and the
+   Arrow table the writer inserts in N worker processes (``decode_pool``), so they do not
+   hold the collector's GIL: ≈ 20-27 µs per span, i.e. 10-14 ms for a 512-span request;
 6. enqueue for the group-commit writer and wait until the transaction holding these spans
    committed (503 + Retry-After when the queue is full or storage fails — never 500,
    which clients do not retry).
@@ -27,8 +29,9 @@ import logging
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import anyio
 from fastapi import APIRouter, Request
@@ -52,6 +55,9 @@ from .errors import (
     UndecodableBody,
     UnsupportedMediaType,
 )
+from .limits import DecodeLimits
+from .otlp import DecodeError, decode_traces
+from .pricing import PriceBook
 
 log = logging.getLogger("chainsight.collector.ingest")
 
@@ -75,6 +81,39 @@ Decoder = Callable[[bytes, str, str | None], Decoded]
 """(body, content type, project forced by the API key or None) -> Decoded.
 
 Raises ``UndecodableBody`` for a body that is not OTLP."""
+
+
+def decode_limits(
+    max_spans: int, max_attributes: int, max_attribute_bytes: int, max_attribute_depth: int
+) -> DecodeLimits:
+    """The decoder's limits from the matching ``Settings`` fields."""
+    return DecodeLimits(
+        max_spans=max_spans,
+        max_attributes_per_span=max_attributes,
+        max_value_bytes=max_attribute_bytes,
+        max_depth=max_attribute_depth,
+    )
+
+
+def make_decoder(limits: DecodeLimits, pricebook: Callable[[], PriceBook]) -> Decoder:
+    """The ``Decoder`` the collector runs, in its thread or in a decode worker process.
+
+    ``pricebook`` is called per request: the book is replaced whole when prices change.
+    """
+    kinds: dict[str, Literal["protobuf", "json"]] = {PROTOBUF: "protobuf", JSON: "json"}
+
+    def decode(body: bytes, content_type: str, project: str | None) -> Decoded:
+        try:
+            result = decode_traces(
+                body, kinds[content_type], project=project, pricebook=pricebook(), limits=limits
+            )
+        except DecodeError as exc:
+            raise UndecodableBody(str(exc)) from exc
+        return Decoded(
+            result.records, result.rejected, result.error_message, dict(result.rejected_reasons)
+        )
+
+    return decode
 
 
 @dataclass
@@ -189,8 +228,12 @@ class Ingest:
         *,
         max_body_bytes: int,
         retry_after: int,
+        offload: Callable[[bytes, str, str, str | None], Awaitable[Decoded]] | None = None,
     ) -> None:
         self.decoder = decoder
+        self.offload = offload
+        """Decode in other processes instead of a thread: (raw body, encoding, content type,
+        project) -> Decoded, with the same errors (``decode_pool.DecodePool.decode``)."""
         self.queue = queue
         self.max_body_bytes = max_body_bytes
         self.retry_after = retry_after
@@ -204,9 +247,12 @@ class Ingest:
         content_type = media_type(request)
         encoding = content_encoding(request)
         raw = await read_body(request, self.max_body_bytes)
-        decoded = await anyio.to_thread.run_sync(
-            self._decode, raw, encoding, content_type, principal.project
-        )
+        if self.offload is not None:
+            decoded = await self.offload(raw, encoding, content_type, principal.project)
+        else:
+            decoded = await anyio.to_thread.run_sync(
+                self._decode, raw, encoding, content_type, principal.project
+            )
         for reason, n in decoded.rejected_reasons.items():
             self.counters.reject_spans(reason, n)
         self.counters.reject_spans(

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(default=1, ge=1)
     """``Retry-After`` sent with 503 when the queue is full or storage fails."""
 
+    decode_workers: int = Field(default=0, ge=0, le=64)
+    """Processes that decompress, decode, price and build Arrow tables; 0 decodes in a thread."""
+
     retention_days: float | None = Field(default=None, gt=0)
     """Delete traces older than this many days; unset keeps everything."""
     retention_interval_seconds: float = Field(default=3600.0, gt=0)

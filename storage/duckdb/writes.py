@@ -17,8 +17,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..model import SPAN_FIELDS, SpanColumns, SpanRecord, WriteResult
+from ..model import SPAN_FIELDS, SpanColumns, SpanRecord, SpanTable, WriteResult
 
 SET_SEP = "\x1f"
 """Delimiter of the text-encoded sets in ``traces`` (see schema.sql)."""
@@ -396,6 +397,8 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
     The caller holds the store's write lock and turns driver errors into StorageError.
     ``SpanColumns`` (the collector's decoder output) skip the per-record conversion.
     """
+    if isinstance(records, SpanTable):
+        return _write_table(con, records.table)
     columns, in_batch_duplicates = unique_columns(records)
     if not columns[0]:
         return WriteResult(inserted=0, duplicates=in_batch_duplicates)
@@ -453,3 +456,83 @@ def _without(
     keep = [i for i, key in enumerate(pairs) if key not in keys]
     kept = tuple([col[i] for i in keep] for col in columns)
     return kept, columns_to_arrow(kept)
+
+
+# The columns ``rollup`` reads; the others stay in Arrow on the table path.
+_ROLLUP_FIELDS = (
+    "project", "trace_id", "span_id", "parent_span_id", "name", "kind", "service", "start_ns",
+    "end_ns", "status", "model", "input_tokens", "output_tokens", "total_tokens", "cost",
+    "ttft_ms", "session_id", "user_id", "tags", "input", "output",
+)  # fmt: skip
+
+
+def _keep_first(table: pa.Table) -> tuple[pa.Table, list[tuple[str, str]], int]:
+    """``table`` with the first row of each (trace_id, span_id), its keys, duplicates dropped."""
+    keys = list(
+        zip(table.column("trace_id").to_pylist(), table.column("span_id").to_pylist(), strict=True)
+    )
+    if len(set(keys)) == len(keys):
+        return table, keys, 0
+    seen: set[tuple[str, str]] = set()
+    keep: list[int] = []
+    for i, key in enumerate(keys):
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    return _take(table, keep), [keys[i] for i in keep], len(keys) - len(keep)
+
+
+def _take(table: pa.Table, rows: list[int]) -> pa.Table:
+    return table.take(pa.array(rows, type=pa.int64()))
+
+
+def rollup_columns(table: pa.Table) -> list[Any]:
+    """The columns ``rollup`` reads, as Python lists in ``SPAN_FIELDS`` positions (others None).
+
+    Inputs and outputs are cut to the preview length in Arrow first, so only ≤ 300
+    characters per span become Python strings.
+    """
+    columns: list[Any] = [None] * len(SPAN_FIELDS)
+    for name in _ROLLUP_FIELDS:
+        col = table.column(name)
+        if name in ("input", "output"):
+            col = pc.utf8_slice_codeunits(col, 0, PREVIEW_CHARS)
+        columns[_F[name]] = col.to_pylist()
+    return columns
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> WriteResult:
+    """``write_spans`` for a ``SpanTable`` (decode workers' output, concatenated per commit).
+
+    Same steps and guarantees as the column path: first copy of a (trace_id, span_id) kept,
+    spans already stored dropped, rows inserted sorted by start (a stable sort, so ties keep
+    batch order and ``rollup`` picks the same roots), one per-trace rollup, one commit.
+    """
+    table, keys, in_batch_duplicates = _keep_first(table)
+    if not table.num_rows:
+        return WriteResult(inserted=0, duplicates=in_batch_duplicates)
+    order = pc.sort_indices(table, sort_keys=[("start_ns", "ascending")])
+    batch = table.take(order)
+    keys = [keys[i] for i in order.to_pylist()]
+    lo = batch.column("start_ns")[0].as_py()
+    hi = batch.column("start_ns")[-1].as_py()
+    stored: list[tuple[str, str]] = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("_cs_batch", batch)
+        stored = [(t, s) for t, s in con.execute(_FIND_STORED, [lo, hi]).fetchall()]
+        if stored:
+            con.unregister("_cs_batch")
+            gone = set(stored)
+            batch = _take(batch, [i for i, key in enumerate(keys) if key not in gone])
+            con.register("_cs_batch", batch)
+        if batch.num_rows:
+            con.execute(_INSERT_SPANS)
+            _merge_traces(con, rollup(rollup_columns(batch)))
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_cs_batch")
+    return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))

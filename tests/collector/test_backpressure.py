@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import DEADLINE_S, RunningCollector
+from decode_modes import WITH_WORKERS
 from otlp_payloads import PROTOBUF, request, span
 
 from chainsight.storage import StorageError, Store, open_store
@@ -58,13 +59,16 @@ def _post(collector: RunningCollector, n: int) -> httpx.Response:
         return client.post("/v1/traces", content=body, headers={"content-type": PROTOBUF})
 
 
+@WITH_WORKERS
 def test_full_queue_answers_503_with_retry_after(
-    real_store: Store, collector_factory: Callable[..., RunningCollector]
+    real_store: Store, collector_factory: Callable[..., RunningCollector], decode_workers: int
 ) -> None:
     """While the writer holds a full queue, a new request gets 503 + Retry-After, and
     the held request is answered 200 once its commit completes."""
     held = HeldStore(real_store)
-    collector = collector_factory(store=held, queue_max_spans=10, batch_max_spans=10)
+    collector = collector_factory(
+        store=held, queue_max_spans=10, batch_max_spans=10, decode_workers=decode_workers
+    )
     first: list[httpx.Response] = []
     sender = threading.Thread(target=lambda: first.append(_post(collector, 10)))
     sender.start()

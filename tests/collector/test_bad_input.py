@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import CollectorProcess, RunningCollector
+from decode_modes import POOLED, WITH_WORKERS, child_pids, collector_fixture, peak_rss_bytes  # noqa: F401 - the fixture
 from otlp_payloads import (
     JSON,
     PROTOBUF,
@@ -71,11 +72,12 @@ def test_chunked_body_over_the_limit_is_413(
     assert _post(collector, chunks()).status_code == 413
 
 
+@WITH_WORKERS
 def test_body_over_the_limit_after_decompression_is_413(
-    collector_factory: Callable[..., RunningCollector],
+    collector_factory: Callable[..., RunningCollector], decode_workers: int
 ) -> None:
     """A small gzip body that inflates past max_body_bytes is refused."""
-    collector = collector_factory(max_body_bytes=10_000)
+    collector = collector_factory(max_body_bytes=10_000, decode_workers=decode_workers)
     body = gzip.compress(b"\x00" * 100_000)
     assert len(body) < 10_000
     assert _post(collector, body, **{"content-encoding": "gzip"}).status_code == 413
@@ -88,12 +90,14 @@ def _gzip_bomb(inflated: int) -> bytes:
     return b"".join(parts) + compressor.flush()
 
 
+@WITH_WORKERS
 def test_gzip_bomb_is_refused_with_flat_memory(
-    collector_process_factory: Callable[..., CollectorProcess], tmp_path: Path
+    collector_process_factory: Callable[..., CollectorProcess], tmp_path: Path, decode_workers: int
 ) -> None:
     """A 1 GB gzip bomb is refused (413) while the server's peak RSS grows by far less
-    than the inflated size (bounded by max_body_bytes, 64 MiB by default)."""
-    process = collector_process_factory(tmp_path / "data")
+    than the inflated size (bounded by max_body_bytes, 64 MiB by default); with decode
+    workers, the worker that inflated it too."""
+    process = collector_process_factory(tmp_path / "data", "--decode-workers", str(decode_workers))
     bomb = _gzip_bomb(1024 * MIB)
     before = process.peak_rss_bytes()
     response = httpx.post(
@@ -105,9 +109,14 @@ def test_gzip_bomb_is_refused_with_flat_memory(
     assert response.status_code == 413
     growth = process.peak_rss_bytes() - before
     assert growth < 200 * MIB, f"peak RSS grew by {growth / MIB:.0f} MiB"
+    for pid in child_pids(process.proc.pid):  # the decode workers
+        peak = peak_rss_bytes(pid)
+        print(f"decode worker {pid}: peak RSS {peak / MIB:.0f} MiB")
+        assert peak < 400 * MIB, f"decode worker peak RSS {peak / MIB:.0f} MiB"
     assert httpx.get(f"{process.base_url}/healthz").status_code == 200
 
 
+@POOLED
 @pytest.mark.parametrize(
     ("content_type", "body"),
     [
@@ -125,6 +134,7 @@ def test_malformed_bodies_are_400(
     assert _post(collector, body, **{"content-type": content_type}).status_code == 400
 
 
+@POOLED
 def test_invalid_utf8_in_a_protobuf_string_is_refused(seeded: tuple[RunningCollector, str]) -> None:
     """Invalid UTF-8 in a string field is a 400 or a refused span, never stored garbage."""
     collector, _ = seeded
@@ -137,6 +147,7 @@ def test_invalid_utf8_in_a_protobuf_string_is_refused(seeded: tuple[RunningColle
         assert response.status_code == 400
 
 
+@POOLED
 @pytest.mark.parametrize("start_ns", [1, 2**63 - 1])
 def test_absurd_timestamps_are_refused_spans(
     seeded: tuple[RunningCollector, str], start_ns: int
@@ -169,6 +180,7 @@ def test_negative_duration_is_never_stored_negative(seeded: tuple[RunningCollect
         assert found.json()["spans"][0]["duration_ms"] >= 0
 
 
+@POOLED
 def test_huge_attribute_value_is_truncated(seeded: tuple[RunningCollector, str]) -> None:
     """A 5 MB attribute value is accepted but stored cut to max_attribute_bytes."""
     collector, _ = seeded
@@ -184,6 +196,7 @@ def test_huge_attribute_value_is_truncated(seeded: tuple[RunningCollector, str])
     )
 
 
+@POOLED
 @pytest.mark.parametrize("depth", [20, 500])
 def test_deeply_nested_attribute_is_handled(
     seeded: tuple[RunningCollector, str], depth: int
@@ -201,6 +214,7 @@ def test_deeply_nested_attribute_is_handled(
         assert text.count("[") <= collector.settings.max_attribute_depth + 1
 
 
+@POOLED
 def test_a_million_attributes_are_capped(seeded: tuple[RunningCollector, str]) -> None:
     """A span with 1,000,000 attributes is stored with at most max_attributes of them."""
     collector, _ = seeded
@@ -214,6 +228,7 @@ def test_a_million_attributes_are_capped(seeded: tuple[RunningCollector, str]) -
         assert len(detail["attributes"]) <= collector.settings.max_attributes + 10
 
 
+@POOLED
 def test_json_with_wrong_id_length_is_partial_success(seeded: tuple[RunningCollector, str]) -> None:
     """Hex ids of the wrong length in OTLP/JSON are refused spans, not a crash."""
     collector, _ = seeded

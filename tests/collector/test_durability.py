@@ -9,18 +9,20 @@ from pathlib import Path
 
 import httpx
 from conftest import CollectorProcess, wait_until
+from decode_modes import WITH_WORKERS
 from otlp_payloads import PROTOBUF, new_trace_id, request, span
 
 SPANS_PER_REQUEST = 64
 
 
+@WITH_WORKERS
 def test_every_acknowledged_span_survives_kill_9(
-    collector_process_factory: Callable[..., CollectorProcess], tmp_path: Path
+    collector_process_factory: Callable[..., CollectorProcess], tmp_path: Path, decode_workers: int
 ) -> None:
     """Concurrent clients post until the collector is SIGKILLed mid-ingest; all acked
-    traces are complete after restart."""
+    traces are complete after restart (decoding in a thread or in worker processes)."""
     data_dir = tmp_path / "data"
-    process = collector_process_factory(data_dir)
+    process = collector_process_factory(data_dir, "--decode-workers", str(decode_workers))
     acked: list[bytes] = []
     lock = threading.Lock()
     stop = threading.Event()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 from conftest import OtelPipeline, RunningCollector, wait_until
+from decode_modes import POOLED, collector_fixture  # noqa: F401 - the fixture
 from google.rpc import status_pb2
 from otlp_payloads import JSON, PROTOBUF, export_response, llm_attributes, request, span, to_json
 
@@ -20,6 +21,7 @@ def _trace_ids(collector: RunningCollector, project: str = "test") -> set[str]:
     return {item["trace_id"] for item in page["items"]}
 
 
+@POOLED
 def test_sdk_spans_exported_with_the_otlp_exporter_are_queryable(
     collector: RunningCollector, pipeline_factory: Callable[..., OtelPipeline]
 ) -> None:
@@ -38,6 +40,7 @@ def test_sdk_spans_exported_with_the_otlp_exporter_are_queryable(
     assert tree["spans"][1]["model"] == "gpt-4o-mini"
 
 
+@POOLED
 @pytest.mark.parametrize("compression", ["gzip", "deflate"])
 def test_compressed_exports_are_accepted(
     collector: RunningCollector, pipeline_factory: Callable[..., OtelPipeline], compression: str
@@ -50,6 +53,7 @@ def test_compressed_exports_are_accepted(
     assert format(root.get_span_context().trace_id, "032x") in _trace_ids(collector)
 
 
+@POOLED
 def test_json_body_is_accepted_and_answered_in_json(collector: RunningCollector) -> None:
     """OTLP/JSON (hex ids, string int64s) is decoded and the reply is JSON."""
     s = span(name="from-json")
@@ -62,6 +66,7 @@ def test_json_body_is_accepted_and_answered_in_json(collector: RunningCollector)
     assert s.trace_id.hex() in _trace_ids(collector)
 
 
+@POOLED
 def test_protobuf_body_is_answered_in_protobuf(collector: RunningCollector) -> None:
     """A protobuf request gets a protobuf ExportTraceServiceResponse."""
     body = request([span()]).SerializeToString()
@@ -72,6 +77,7 @@ def test_protobuf_body_is_answered_in_protobuf(collector: RunningCollector) -> N
     assert not export_response(response.content, PROTOBUF).HasField("partial_success")
 
 
+@POOLED
 @pytest.mark.parametrize("content_type", [PROTOBUF, JSON])
 def test_invalid_ids_are_refused_as_partial_success(
     collector: RunningCollector, content_type: str
@@ -106,6 +112,7 @@ def test_unsupported_content_encoding_is_415(collector: RunningCollector) -> Non
     assert response.status_code == 415
 
 
+@POOLED
 @pytest.mark.parametrize(
     ("content_type", "body"),
     [(PROTOBUF, b"\xff\xff\xff\xff not protobuf"), (JSON, b"{not json"), (JSON, b"[1, 2]")],
@@ -125,6 +132,7 @@ def test_undecodable_body_is_400_with_a_status_message(
         assert status.message
 
 
+@POOLED
 def test_corrupt_gzip_is_400(collector: RunningCollector) -> None:
     """A body that claims gzip but is not gzip is a client error, not a crash."""
     headers = {"content-type": PROTOBUF, "content-encoding": "gzip"}
@@ -133,6 +141,7 @@ def test_corrupt_gzip_is_400(collector: RunningCollector) -> None:
     assert response.status_code == 400
 
 
+@POOLED
 def test_raw_deflate_without_zlib_header_is_accepted(collector: RunningCollector) -> None:
     """Some clients send raw DEFLATE for Content-Encoding: deflate; it is tried too."""
     s = span(name="raw-deflate")
@@ -144,6 +153,7 @@ def test_raw_deflate_without_zlib_header_is_accepted(collector: RunningCollector
     assert s.trace_id.hex() in _trace_ids(collector)
 
 
+@POOLED
 def test_same_batch_twice_stores_no_duplicates(collector: RunningCollector) -> None:
     """Exporter retries are idempotent on (trace_id, span_id)."""
     trace_id = bytes(range(16))
@@ -157,6 +167,7 @@ def test_same_batch_twice_stores_no_duplicates(collector: RunningCollector) -> N
     assert len(tree["spans"]) == 5
 
 
+@POOLED
 def test_children_before_parents_and_orphans_are_kept(collector: RunningCollector) -> None:
     """A child sent first is linked once its parent arrives; a child whose parent never
     arrives is kept and flagged as an orphan."""
@@ -180,6 +191,7 @@ def test_children_before_parents_and_orphans_are_kept(collector: RunningCollecto
     assert [t["has_orphans"] for t in listed if t["trace_id"] == trace_id.hex()] == [True]
 
 
+@POOLED
 def test_a_200_means_the_spans_are_already_queryable(collector: RunningCollector) -> None:
     """Ack after commit: the trace is readable the moment the export returned, no polling."""
     s = span(name="committed")

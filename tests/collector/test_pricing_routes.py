@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import RunningCollector
+from decode_modes import POOLED, collector_fixture  # noqa: F401 - the fixture
 from otlp_payloads import PROTOBUF, llm_attributes, request, span
 
 
@@ -51,6 +52,7 @@ def test_default_prices_are_listed(collector: RunningCollector) -> None:
     assert any(p["source"] == "default" for p in prices)
 
 
+@POOLED
 def test_put_price_prices_new_spans(collector: RunningCollector) -> None:
     """A price added through the API applies to spans ingested after it."""
     with collector.client() as client:
@@ -68,6 +70,7 @@ def test_unknown_model_is_unpriced_with_null_cost(collector: RunningCollector) -
     assert "mystery-model-x" in {u["model"] for u in unpriced}
 
 
+@POOLED
 def test_reprice_changes_stored_costs(collector: RunningCollector) -> None:
     """After a price is added, POST /pricing/reprice recomputes past spans' cost."""
     trace_id = _ingest_llm(collector, "late-model")
