@@ -76,3 +76,14 @@ def test_a_wrong_key_is_an_auth_error(tmp_path: Path) -> None:
             pytest.raises(AuthError),
         ):
             client.traces()
+
+
+def test_clients_share_one_verifying_ssl_context() -> None:
+    """Every client uses the process's one SSL context, and it still verifies certificates."""
+    import ssl
+
+    from chainsight.dashboard.client import ssl_context
+
+    context = ssl_context()
+    assert ssl_context() is context
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
