@@ -58,13 +58,28 @@ def trace_predicate(f: TraceFilter, alias: str = "t") -> Predicate:
     if f.min_cost is not None:
         add(f"{a}.cost >= ?", f.min_cost)
     if f.search is not None:
-        # Spans of a trace start at or after the trace's start: the lower bound prunes the
-        # spans scan by zonemap; an upper bound would miss late spans of in-window traces.
-        sub = ["(contains(lower(s.input), ?) OR contains(lower(s.output), ?))"]
-        sub_params: list[Any] = [f.search.lower(), f.search.lower()]
+        # Spans of a trace start at or after the trace's start, and no later than its end:
+        # the bounds prune the spans scan by zonemap. The upper bound is the latest end of
+        # the traces in the window (exact: late spans of an in-window trace are inside it),
+        # which DuckDB evaluates once; a bound of the window's end would miss those spans.
+        pattern = like_pattern(f.search)
+        sub = [
+            f"(s.input ILIKE ? ESCAPE '{LIKE_ESCAPE}' OR s.output ILIKE ? ESCAPE '{LIKE_ESCAPE}')"
+        ]
+        sub_params: list[Any] = [pattern, pattern]
         if f.start is not None:
             sub.append("s.start_ns >= ?")
             sub_params.append(to_ns(f.start))
+        if f.end is not None:
+            window = ["w.start_ns < ?"]
+            window_params: list[Any] = [to_ns(f.end)]
+            if f.start is not None:
+                window.append("w.start_ns >= ?")
+                window_params.append(to_ns(f.start))
+            sub.append(
+                f"s.start_ns <= (SELECT max(w.end_ns) FROM traces w WHERE {' AND '.join(window)})"
+            )
+            sub_params += window_params
         if f.project is not None:
             sub.append("s.project = ?")
             sub_params.append(f.project)
@@ -111,12 +126,30 @@ def span_predicate(f: TraceFilter, alias: str = "s") -> Predicate:
     if f.min_cost is not None:
         add(f"{a}.cost >= ?", f.min_cost)
     if f.search is not None:
-        add(
-            f"(contains(lower({a}.input), ?) OR contains(lower({a}.output), ?))",
-            f.search.lower(),
-            f.search.lower(),
-        )
+        pattern = like_pattern(f.search)
+        add(_text_match(a), pattern, pattern)
     return (" AND ".join(parts) if parts else "TRUE", params)
+
+
+LIKE_ESCAPE = "\\"
+"""The escape character of :func:`like_pattern`'s patterns."""
+
+
+def like_pattern(text: str) -> str:
+    """An ``ILIKE`` pattern matching ``text`` anywhere, its ``%``, ``_`` and ``\\`` literal.
+
+    ``ILIKE`` folds case like ``lower()`` on both sides, without building a lower-cased copy
+    of every scanned text: a 24 h search over 10M spans scanned 1.2M input/output pairs in
+    ~60 instead of ~95 ms (docs/benchmarks.md, "Queries at 1M and 10M spans").
+    """
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_match(alias: str) -> str:
+    """Whether span ``alias``'s input or output contains a :func:`like_pattern` (twice bound)."""
+    like = f"ILIKE ? ESCAPE '{LIKE_ESCAPE}'"
+    return f"({alias}.input {like} OR {alias}.output {like})"
 
 
 def split_set(encoded: str) -> list[str]:

@@ -188,3 +188,38 @@ def test_search_pages_newest_first_across_hours(store: Store) -> None:
             break
     assert seen == ["c", "b", "a"]
     assert [t.trace_id[0] for t in store.list_traces(f, limit=5).items] == ["c", "b", "a"]
+
+
+def test_search_treats_like_wildcards_literally(store: Store) -> None:
+    """``%``, ``_`` and ``\\`` in a search are plain characters; case folds, also beyond ASCII."""
+    store.write_spans(
+        [
+            span("a", "1", input="done 100% of it", start_ms=0),
+            span("b", "1", input="done 1000 of it", start_ms=1000),
+            span("c", "1", output="a_b and C:\\Temp", start_ms=2000),
+            span("d", "1", output="axb and C:Temp", start_ms=3000),
+            span("e", "1", input="ÉCOLE Straße", start_ms=4000),
+        ]
+    )
+    assert _ids(store, TraceFilter(search="100%")) == ["a"]
+    assert _ids(store, TraceFilter(search="a_b")) == ["c"]
+    assert _ids(store, TraceFilter(search="c:\\temp")) == ["c"]
+    assert _ids(store, TraceFilter(search="école")) == ["e"]
+    assert _ids(store, TraceFilter(search="%")) == ["a"]
+
+
+def test_search_in_a_window_finds_late_spans_of_its_traces(store: Store) -> None:
+    """A span that starts after the window's end still counts for a trace that started in it;
+    a trace that started after the window does not."""
+    minute = 60_000
+    store.write_spans(
+        [
+            span("a", "1", input="root", start_ms=0, end_ms=30 * minute),
+            span("a", "2", "1", output="the late needle", start_ms=20 * minute),
+            span("b", "1", input="needle too late", start_ms=15 * minute),
+        ]
+    )
+    window = TraceFilter(start=BASE, end=BASE + timedelta(minutes=10), search="NEEDLE")
+    assert _ids(store, window) == ["a"]
+    assert _ids(store, window.model_copy(update={"start": None})) == ["a"]
+    assert _ids(store, TraceFilter(search="needle")) == ["b", "a"]
