@@ -289,17 +289,23 @@ def tree_cpu(pid: int) -> dict[int, float]:
     return {p: cpu_seconds(p) for p in [pid, *child_pids(pid)]}
 
 
-def in_process(rounds: int, requests: int, group: int) -> int:
+def in_process(rounds: int, requests: int, group: int, arrow: bool = False) -> int:
     """Decode + write without HTTP: CPU µs per span of each stage, in this process.
 
     The collector's two stages on the same bodies: ``decode_traces`` per request, then
     ``Store.write_spans`` per group of ``group`` requests (one group commit) into a fresh
     DuckDB file per round. CPU time (``time.process_time``: every thread, DuckDB's
     included) is steadier than wall time on a shared machine; the median round is printed.
+
+    With ``arrow`` (``--arrow``), the decode stage is what a decode worker process does
+    (``decode_traces``, then the Arrow table, its per-trace rollup and their IPC streams)
+    and the write stage is what stays in the collector: opening the IPC replies and
+    ``write_spans`` of their concatenation.
     """
     from chainsight.collector.otlp import decode_traces
     from chainsight.collector.pricing import PriceBook, load_default_prices
     from chainsight.storage import open_store
+    from chainsight.storage.model import SpanTable
 
     body = build_body(seed=7)
     book = PriceBook(load_default_prices())
@@ -326,7 +332,11 @@ def in_process(rounds: int, requests: int, group: int) -> int:
                     decode_traces(b, "protobuf", project=None, pricebook=book).records
                     for b in bodies
                 ]
+                if arrow:
+                    replies = [SpanTable.from_columns(d).to_ipc() for d in decoded]
                 t1 = time.process_time()
+                if arrow:
+                    decoded = [SpanTable.from_ipc(*reply) for reply in replies]
                 for i in range(0, requests, group):
                     store.write_spans(_join(decoded[i : i + group]))
                 t2 = time.process_time()
@@ -335,6 +345,7 @@ def in_process(rounds: int, requests: int, group: int) -> int:
             decode_us.append((t1 - t0) / spans * 1e6)
             write_us.append((t2 - t1) / spans * 1e6)
     result = {
+        "arrow": arrow,
         "rounds": rounds,
         "spans_per_round": spans,
         "spans_per_commit": group * TRACES_PER_REQUEST * SPANS_PER_TRACE,
@@ -376,12 +387,17 @@ def main() -> int:
         action="store_true",
         help="no server: CPU per span of decode and of write_spans (see in_process)",
     )
+    parser.add_argument(
+        "--arrow",
+        action="store_true",
+        help="with --in-process: the decode workers' split (decode + Arrow | IPC + write)",
+    )
     parser.add_argument("--rounds", type=int, default=5, help="with --in-process")
     parser.add_argument("--requests", type=int, default=40, help="with --in-process")
     parser.add_argument("--group", type=int, default=8, help="requests per commit, --in-process")
     args = parser.parse_args()
     if args.in_process:
-        return in_process(args.rounds, args.requests, args.group)
+        return in_process(args.rounds, args.requests, args.group, args.arrow)
 
     body = build_body(seed=7)
     with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:

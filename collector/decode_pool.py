@@ -58,8 +58,9 @@ log = logging.getLogger("chainsight.collector.decode_pool")
 PARENT_POLL_SECONDS = 0.5
 """How often a worker checks that the collector that started it is still alive."""
 
-Reply = tuple[bytes | None, int, str | None, Mapping[str, int]]
-"""(Arrow IPC stream of the spans or None when none were kept, rejected, message, reasons)."""
+Reply = tuple[tuple[bytes, bytes | None] | None, int, str | None, Mapping[str, int]]
+"""(Arrow IPC streams of the spans and their per-trace rollup, or None when no span was
+kept; rejected; message; reasons)."""
 
 
 @dataclass
@@ -233,7 +234,7 @@ class DecodePool:
             raise Unavailable(
                 "a decode worker died while decoding this request; retry", self._retry_after
             ) from exc
-        records = SpanColumns.from_rows([]) if ipc is None else SpanTable.from_ipc(ipc)
+        records = SpanColumns.from_rows([]) if ipc is None else SpanTable.from_ipc(*ipc)
         return Decoded(records, rejected, message, dict(reasons))
 
     def close(self, timeout: float = 30.0) -> None:

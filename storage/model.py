@@ -150,44 +150,56 @@ class SpanTable(Sequence[SpanRecord]):
     imported only when one is built, so the dashboard can import this module without it.
 
     >>> cols = SpanColumns.from_rows([])
-    >>> len(SpanTable.from_ipc(SpanTable.from_columns(cols).to_ipc()))
+    >>> len(SpanTable.from_ipc(*SpanTable.from_columns(cols).to_ipc()))
     0
     """
 
-    __slots__ = ("table",)
+    __slots__ = ("table", "traces")
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, traces: Any = None) -> None:
         self.table: Any = table
+        self.traces: Any = traces
+        """The per-trace rollup of exactly these spans (DuckDB ``traces`` rows), or None.
+
+        Built by the decode worker with the table; the writer uses it as it is when its
+        group commit drops no span and no trace spans two requests, and otherwise rolls
+        the batch up itself. It moves ≈ 4 µs per span off the collector's GIL."""
 
     @classmethod
-    def from_columns(cls, spans: SpanColumns) -> SpanTable:
-        """The Arrow table the DuckDB writer inserts, built from decoded columns."""
-        from .duckdb.writes import columns_to_arrow
+    def from_columns(cls, spans: SpanColumns, *, rollup: bool = True) -> SpanTable:
+        """The Arrow table the DuckDB writer inserts (and its per-trace rollup), from
+        decoded columns."""
+        from .duckdb import writes
 
-        return cls(columns_to_arrow(spans.columns))
+        table = writes.columns_to_arrow(spans.columns)
+        return cls(table, writes.rollup(spans.columns) if rollup else None)
 
     @classmethod
-    def from_ipc(cls, data: bytes) -> SpanTable:
-        """Read an Arrow IPC stream written by ``to_ipc`` (zero-copy over ``data``)."""
+    def from_ipc(cls, data: bytes, traces: bytes | None = None) -> SpanTable:
+        """Read the Arrow IPC streams written by ``to_ipc`` (zero-copy over the bytes)."""
         import pyarrow as pa
 
-        return cls(pa.ipc.open_stream(data).read_all())
+        return cls(
+            pa.ipc.open_stream(data).read_all(),
+            None if traces is None else pa.ipc.open_stream(traces).read_all(),
+        )
 
-    def to_ipc(self) -> bytes:
-        """The table as an Arrow IPC stream."""
-        import pyarrow as pa
-
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, self.table.schema) as writer:
-            writer.write_table(self.table)
-        return bytes(sink.getvalue())
+    def to_ipc(self) -> tuple[bytes, bytes | None]:
+        """The spans and the rollup (None without one) as Arrow IPC streams."""
+        return _ipc(self.table), None if self.traces is None else _ipc(self.traces)
 
     @classmethod
     def concat(cls, parts: Iterable[SpanTable]) -> SpanTable:
-        """One table holding every span of ``parts``, in order (not re-sorted)."""
+        """One table holding every span of ``parts``, in order (not re-sorted); the
+        rollups concatenated when every part has one."""
         import pyarrow as pa
 
-        return cls(pa.concat_tables([part.table for part in parts]))
+        parts = list(parts)
+        rollups = [part.traces for part in parts]
+        return cls(
+            pa.concat_tables([part.table for part in parts]),
+            None if any(r is None for r in rollups) else pa.concat_tables(rollups),
+        )
 
     def __len__(self) -> int:
         return int(self.table.num_rows)
@@ -216,6 +228,15 @@ class SpanTable(Sequence[SpanRecord]):
 
     def __repr__(self) -> str:
         return f"SpanTable({len(self)} spans)"
+
+
+def _ipc(table: Any) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue())
 
 
 # ---------------------------------------------------------------------------------------------

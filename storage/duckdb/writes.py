@@ -398,7 +398,7 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
     ``SpanColumns`` (the collector's decoder output) skip the per-record conversion.
     """
     if isinstance(records, SpanTable):
-        return _write_table(con, records.table)
+        return _write_table(con, records.table, records.traces)
     columns, in_batch_duplicates = unique_columns(records)
     if not columns[0]:
         return WriteResult(inserted=0, duplicates=in_batch_duplicates)
@@ -466,20 +466,22 @@ _ROLLUP_FIELDS = (
 )  # fmt: skip
 
 
-def _keep_first(table: pa.Table) -> tuple[pa.Table, list[tuple[str, str]], int]:
-    """``table`` with the first row of each (trace_id, span_id), its keys, duplicates dropped."""
-    keys = list(
-        zip(table.column("trace_id").to_pylist(), table.column("span_id").to_pylist(), strict=True)
-    )
-    if len(set(keys)) == len(keys):
-        return table, keys, 0
-    seen: set[tuple[str, str]] = set()
+def _keep_first(table: pa.Table) -> tuple[pa.Table, int]:
+    """``table`` with the first row of each (trace_id, span_id), and the duplicates dropped.
+
+    Uniqueness is checked in Arrow (one hash count over the joined ids, ≈ 0.2 µs per span);
+    only a batch that has duplicates reads its ids into Python.
+    """
+    joined = pc.binary_join_element_wise(table.column("trace_id"), table.column("span_id"), "")
+    if pc.count_distinct(joined).as_py() == table.num_rows:
+        return table, 0
+    seen: set[str] = set()
     keep: list[int] = []
-    for i, key in enumerate(keys):
+    for i, key in enumerate(joined.to_pylist()):
         if key not in seen:
             seen.add(key)
             keep.append(i)
-    return _take(table, keep), [keys[i] for i in keep], len(keys) - len(keep)
+    return _take(table, keep), table.num_rows - len(keep)
 
 
 def _take(table: pa.Table, rows: list[int]) -> pa.Table:
@@ -501,19 +503,23 @@ def rollup_columns(table: pa.Table) -> list[Any]:
     return columns
 
 
-def _write_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> WriteResult:
+def _write_table(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, traces: pa.Table | None
+) -> WriteResult:
     """``write_spans`` for a ``SpanTable`` (decode workers' output, concatenated per commit).
 
     Same steps and guarantees as the column path: first copy of a (trace_id, span_id) kept,
-    spans already stored dropped, rows inserted sorted by start (a stable sort, so ties keep
-    batch order and ``rollup`` picks the same roots), one per-trace rollup, one commit.
+    spans already stored dropped, rows inserted sorted by start, one per-trace rollup, one
+    commit. The workers' per-request rollups (``traces``) are used as they are when
+    nothing was dropped and no trace has spans in two of the batch's requests: each trace's
+    spans are then exactly those one worker rolled up, in the same order. Otherwise the
+    batch is rolled up here, after a stable sort (ties keep batch order, so ``rollup``
+    picks the same roots).
     """
-    table, keys, in_batch_duplicates = _keep_first(table)
+    table, in_batch_duplicates = _keep_first(table)
     if not table.num_rows:
         return WriteResult(inserted=0, duplicates=in_batch_duplicates)
-    order = pc.sort_indices(table, sort_keys=[("start_ns", "ascending")])
-    batch = table.take(order)
-    keys = [keys[i] for i in order.to_pylist()]
+    batch = table.sort_by("start_ns")
     lo = batch.column("start_ns")[0].as_py()
     hi = batch.column("start_ns")[-1].as_py()
     stored: list[tuple[str, str]] = []
@@ -524,11 +530,22 @@ def _write_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> WriteResult
         if stored:
             con.unregister("_cs_batch")
             gone = set(stored)
-            batch = _take(batch, [i for i, key in enumerate(keys) if key not in gone])
+            pairs = zip(
+                batch.column("trace_id").to_pylist(),
+                batch.column("span_id").to_pylist(),
+                strict=True,
+            )
+            batch = _take(batch, [i for i, key in enumerate(pairs) if key not in gone])
             con.register("_cs_batch", batch)
         if batch.num_rows:
             con.execute(_INSERT_SPANS)
-            _merge_traces(con, rollup(rollup_columns(batch)))
+            exact = (
+                traces is not None
+                and not in_batch_duplicates
+                and not stored
+                and pc.count_distinct(traces.column("trace_id")).as_py() == traces.num_rows
+            )
+            _merge_traces(con, traces if exact else rollup(rollup_columns(batch)))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
