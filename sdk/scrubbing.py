@@ -71,9 +71,12 @@ ASSIGNMENT_TRIGGERS: tuple[str, ...] = (
 )
 """Lower-case substrings one of which :data:`ASSIGNMENT_PATTERN` needs; it also needs a ``:``
 or ``=``, so a text without either skips these scans."""
-VALUE_TRIGGERS: tuple[str, ...] = ("bearer ", "basic ", "sk-", "eyj", "akia")
-"""Lower-case substrings one of which each of the first five :data:`DEFAULT_VALUE_PATTERNS`
-needs."""
+VALUE_TRIGGERS: tuple[str, ...] = ("bearer ", "basic ", "akia")
+"""Lower-case substrings one of which the Bearer, Basic and AWS patterns of
+:data:`DEFAULT_VALUE_PATTERNS` need."""
+GATED_TRIGGERS: tuple[tuple[str, str], ...] = (("-", "sk-"), ("j", "eyj"))
+"""(character, substring) pairs for the key and JWT patterns: the substring is scanned for
+only when the character occurs, which one ``memchr`` answers for most texts."""
 GITHUB_TRIGGERS: tuple[str, ...] = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")
 """What the GitHub token pattern needs; scanned only when the text has a ``_``."""
 
@@ -165,10 +168,15 @@ def _triggered(lowered: str) -> bool:
     (800-1,300 characters, measured) as the same words joined into one regex alternation,
     which Python's ``re`` tries branch by branch at each position. Each scan also has a fixed
     cost (~90 ns on a 110-character text), so the scans a text cannot need are skipped: the
-    assignment words without a ``:`` or ``=``, the GitHub prefixes without a ``_``.
+    assignment words without a ``:`` or ``=``, the GitHub prefixes without a ``_``, ``sk-``
+    without a ``-`` and ``eyj`` without a ``j`` (a one-character test is a ``memchr``; over a
+    1,200-character answer the scans went from 3.8 to 2.7 µs).
     """
     for trigger in VALUE_TRIGGERS:
         if trigger in lowered:
+            return True
+    for char, trigger in GATED_TRIGGERS:
+        if char in lowered and trigger in lowered:
             return True
     if "_" in lowered:
         for trigger in GITHUB_TRIGGERS:
