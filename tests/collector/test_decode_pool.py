@@ -187,3 +187,17 @@ def _post_to(process: CollectorProcess) -> httpx.Response:
     return httpx.post(
         f"{process.base_url}/v1/traces", content=body, headers={"content-type": PROTOBUF}
     )
+
+
+def test_decode_workers_setting_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CHAINSIGHT_DECODE_WORKERS sets the pool size; a negative count is refused."""
+    from pydantic import ValidationError
+
+    from chainsight.collector.settings import Settings
+
+    monkeypatch.delenv("CHAINSIGHT_DECODE_WORKERS", raising=False)
+    assert Settings().decode_workers == 0
+    monkeypatch.setenv("CHAINSIGHT_DECODE_WORKERS", "3")
+    assert Settings().decode_workers == 3
+    with pytest.raises(ValidationError):
+        Settings(decode_workers=-1)
