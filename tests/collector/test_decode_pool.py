@@ -138,7 +138,9 @@ def test_a_request_held_by_a_dying_worker_gets_503_with_retry_after(
     """Killing the workers while they decode a request answers it 503 + Retry-After."""
     collector = collector_factory(decode_workers=1)
     pool = collector.app.state.decode_pool
-    wait_until(lambda: len(pool.pids()) == 1)
+    before = request([span(name="before")]).SerializeToString()
+    assert _post(collector, before).status_code == 200  # the worker is up and idle
+    assert not pool.busy()
     big = request(
         [span(attributes={f"a{j}": "x" * 50 for j in range(50)}) for _ in range(20_000)]
     ).SerializeToString()
