@@ -7,6 +7,11 @@ duplicates of stored rows with one anti-join restricted to the batch's start win
 Python (``rollup``); plain-``INSERT`` the traces not yet stored and merge the others into
 ``traces`` with ``ON CONFLICT DO UPDATE``; recompute ``has_orphans`` for the few traces whose
 merge made it unknown; commit. Costs are in docs/storage.md and docs/benchmarks.md ("Ingest").
+
+A ``SpanTable`` (the collector's decode worker processes: Arrow tables, each with its
+per-trace rollup) takes the same steps in Arrow (``_write_table``): duplicates found by a
+hash count, the concatenated table sorted, and the workers' rollups inserted as they are
+unless the commit dropped a span or holds a trace split over two requests.
 """
 
 from __future__ import annotations
