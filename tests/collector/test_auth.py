@@ -10,6 +10,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import CollectorProcess, OtelPipeline, RunningCollector
+from decode_modes import POOLED, collector_fixture  # noqa: F401 - the fixture
 from otlp_payloads import PROTOBUF, request, span
 
 from chainsight.collector.auth import check_bind, hash_secret, parse_key
@@ -81,6 +82,7 @@ def test_wrong_key_gets_401(collector: RunningCollector) -> None:
     assert response.json()["error"]["code"] == "unauthorized"
 
 
+@POOLED
 def test_a_key_writes_into_its_own_project(collector: RunningCollector) -> None:
     """The key's project overrides the project named by the resource."""
     key = _create_key(collector, "alpha")
