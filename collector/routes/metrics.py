@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -69,9 +69,9 @@ def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-async def prometheus(state: StateDep) -> PlainTextResponse:
+async def prometheus(state: StateDep, request: Request) -> PlainTextResponse:
     """Spans accepted/rejected by reason, requests by status, queue depth, commit latency,
-    storage size."""
+    storage size, decode workers."""
     stats = await anyio.to_thread.run_sync(state.store.stats)
     counters = state.ingest.counters
     with counters.lock:
@@ -139,5 +139,15 @@ async def prometheus(state: StateDep) -> PlainTextResponse:
         "# HELP chainsight_retention_deleted_spans_total Spans deleted by retention.",
         "# TYPE chainsight_retention_deleted_spans_total counter",
         _line("chainsight_retention_deleted_spans_total", state.retention_deleted),
+    ]
+    pool = getattr(request.app.state, "decode_pool", None)
+    lines += [
+        "# HELP chainsight_decode_workers Decode worker processes configured (0: in a thread).",
+        "# TYPE chainsight_decode_workers gauge",
+        _line("chainsight_decode_workers", pool.workers if pool is not None else 0),
+        "# HELP chainsight_decode_worker_restarts_total Times the decode pool was rebuilt after"
+        " a worker died.",
+        "# TYPE chainsight_decode_worker_restarts_total counter",
+        _line("chainsight_decode_worker_restarts_total", pool.restarts if pool is not None else 0),
     ]
     return PlainTextResponse("\n".join(lines) + "\n", media_type=PROMETHEUS_TEXT)

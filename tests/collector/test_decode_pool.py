@@ -127,7 +127,15 @@ def test_a_killed_worker_loses_no_acknowledged_span(
     assert victim not in pool.pids()
     with collector.client() as client:
         stored = client.get("/api/v1/status").json()
+        exposition = client.get("/metrics").text
     assert stored["spans"] == len(names)
+    assert "chainsight_decode_workers 2" in exposition.splitlines()
+    restarts = [
+        line
+        for line in exposition.splitlines()
+        if line.startswith("chainsight_decode_worker_restarts_total ")
+    ]
+    assert len(restarts) == 1 and float(restarts[0].split()[1]) >= 1
     # Later requests are decoded by the rebuilt pool.
     assert _post(collector, request([span(name="after")]).SerializeToString()).status_code == 200
 
