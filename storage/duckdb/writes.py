@@ -17,7 +17,8 @@ unless the commit dropped a span or holds a trace split over two requests.
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -410,8 +411,7 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
     batch = columns_to_arrow(columns)
     lo = batch.column("start_ns")[0].as_py()
     hi = batch.column("start_ns")[-1].as_py()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con):
         con.register("_cs_batch", batch)
         stored = con.execute(_FIND_STORED, [lo, hi]).fetchall()
         if stored:
@@ -421,14 +421,23 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
         if batch.num_rows:
             con.execute(_INSERT_SPANS)
             _merge_traces(con, rollup(columns))
+    return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One write transaction around the batch registered as ``_cs_batch``: committed when
+    the body returns, rolled back (and the error passed on for the caller to translate) when
+    it raises; the batch is unregistered either way."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
         con.execute("COMMIT")
     except Exception:
-        # Not swallowed: undo the half-done transaction, then let the caller translate it.
         con.execute("ROLLBACK")
         raise
     finally:
         con.unregister("_cs_batch")
-    return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))
 
 
 def _merge_traces(con: duckdb.DuckDBPyConnection, agg: pa.Table) -> None:
@@ -528,8 +537,7 @@ def _write_table(
     lo = batch.column("start_ns")[0].as_py()
     hi = batch.column("start_ns")[-1].as_py()
     stored: list[tuple[str, str]] = []
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with _transaction(con):
         con.register("_cs_batch", batch)
         stored = [(t, s) for t, s in con.execute(_FIND_STORED, [lo, hi]).fetchall()]
         if stored:
@@ -551,10 +559,4 @@ def _write_table(
                 and pc.count_distinct(traces.column("trace_id")).as_py() == traces.num_rows
             )
             _merge_traces(con, traces if exact else rollup(rollup_columns(batch)))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_cs_batch")
     return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))
