@@ -1,7 +1,7 @@
-"""Conventions → one ``SpanRecord``: the attribute logic of ingest, free of protobuf and JSON.
+"""Conventions → one span row in ``SpanRecord`` field order: the attribute logic of ingest.
 
 The decoder (``otlp.py``) hands each span over as plain Python values: a fresh
-attribute dict (ours to consume), events and links as tuples. ``build_record`` reads
+attribute dict (ours to consume), events and links as tuples. ``build_row`` reads
 every fact through the alias tuples of ``chainsight.semconv`` — our own names, OTel
 GenAI current and deprecated, OpenInference, OpenLLMetry/Traceloop — and *pops* the
 attributes it promotes to columns, so the attributes JSON keeps only the rest and no
@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from chainsight import semconv as sc
-from chainsight.storage.model import SpanRecord, SpanStatus
+from chainsight.storage.model import SpanStatus
 
 from .pricing import PriceBook, canonical_provider
-from .records import dumps, new_record
+from .records import dumps
 
-__all__ = ["Event", "Link", "ResourceContext", "build_record", "build_row"]
+__all__ = ["Event", "Link", "ResourceContext", "build_row"]
 
 Event = tuple[str, int, dict[str, Any]]
 """(name, time_unix_nano, attributes) of one span event."""
@@ -484,43 +484,4 @@ def build_row(  # noqa: PLR0917 - positional on purpose: called per span, ~0.3 �
         _link_json(links) if links else "[]",
         ctx.resource_json,
         ctx.scope,
-    )
-
-
-def build_record(  # noqa: PLR0917 - the signature of build_row
-    ctx: ResourceContext,
-    trace_id: str,
-    span_id: str,
-    parent_span_id: str | None,
-    name: str,
-    otel_kind: int,
-    start_ns: int,
-    end_ns: int,
-    status_code: int,
-    status_message: str | None,
-    attrs: dict[str, Any],
-    events: Sequence[Event],
-    links: Sequence[Link],
-    pricebook: PriceBook,
-    dropped: tuple[int, int, int] = (0, 0, 0),
-) -> SpanRecord:
-    """``build_row`` as a ``SpanRecord`` (one span at a time; the decoder keeps rows)."""
-    return new_record(
-        *build_row(
-            ctx,
-            trace_id,
-            span_id,
-            parent_span_id,
-            name,
-            otel_kind,
-            start_ns,
-            end_ns,
-            status_code,
-            status_message,
-            attrs,
-            events,
-            links,
-            pricebook,
-            dropped,
-        )
     )
