@@ -46,7 +46,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from chainsight.storage.model import SPAN_FIELDS, SpanColumns, SpanTable
+from chainsight.storage.model import SpanColumns, SpanTable
 
 from .errors import Unavailable
 from .ingest import Decoded, Decoder, decompress, make_decoder
@@ -125,10 +125,8 @@ def _decode_task(task: Task) -> Reply:
     body = decompress(task.raw, task.encoding, state.max_body_bytes)
     decoded = state.decoder(body, task.content_type, task.project)
     records = decoded.records
-    if not isinstance(records, SpanColumns):
-        records = SpanColumns.from_rows(
-            tuple(getattr(r, name) for name in SPAN_FIELDS) for r in records
-        )
+    if not isinstance(records, SpanColumns):  # make_decoder passes decode_traces' columns on
+        raise TypeError(f"decoder returned {type(records).__name__}, not SpanColumns")
     ipc = SpanTable.from_columns(records).to_ipc() if len(records) else None
     return ipc, decoded.rejected, decoded.error_message, dict(decoded.rejected_reasons)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import base64
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from chainsight import semconv as sc
-from chainsight.storage.model import SpanColumns, SpanRecord
+from chainsight.storage.model import SpanColumns
 
 from .limits import TRUNCATED_MARKER, DecodeLimits
 from .normalize import ResourceContext
@@ -55,10 +55,10 @@ class DecodeError(ValueError):
 class DecodeResult:
     """Normalized and priced records, plus what was refused (→ OTLP ``partial_success``).
 
-    ``records`` is a ``SpanColumns``: the storage backend writes its columns as they are.
+    The storage backend writes ``records``' columns as they are.
     """
 
-    records: Sequence[SpanRecord]
+    records: SpanColumns
     rejected: int
     error_message: str | None
     rejected_reasons: Mapping[str, int] = field(default_factory=dict)
