@@ -20,8 +20,8 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import ssl
-import threading
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -116,10 +116,7 @@ def filter_params(flt: TraceFilter, *, include_window: bool = True) -> dict[str,
     return params
 
 
-_SSL: list[ssl.SSLContext] = []
-_SSL_LOCK = threading.Lock()
-
-
+@functools.cache
 def ssl_context() -> ssl.SSLContext:
     """httpx's default verifying context, built once per process.
 
@@ -127,10 +124,7 @@ def ssl_context() -> ssl.SSLContext:
     scheme): 25-40 ms each on this machine, paid by every uncached API call of the dashboard,
     which opens one client per call. A context is safe to share between threads.
     """
-    with _SSL_LOCK:
-        if not _SSL:
-            _SSL.append(httpx.create_ssl_context())
-        return _SSL[0]
+    return httpx.create_ssl_context()
 
 
 class CollectorClient:
