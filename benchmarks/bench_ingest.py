@@ -165,10 +165,11 @@ def _trace(rng: random.Random, index: int, now_ns: int) -> list[trace_pb2.Span]:
     return spans
 
 
-def build_body(seed: int) -> bytes:
-    """One 512-span request whose trace ids all start with SENTINEL."""
+def build_body(seed: int, now: int | None = None) -> bytes:
+    """One 512-span request whose trace ids all start with SENTINEL; its traces end near ``now``
+    (Unix ns, default the present)."""
     rng = random.Random(seed)
-    now = time.time_ns()
+    now = time.time_ns() if now is None else now
     spans = [s for i in range(TRACES_PER_REQUEST) for s in _trace(rng, i, now)]
     resource = resource_pb2.Resource(
         attributes=[
@@ -192,6 +193,25 @@ def build_body(seed: int) -> bytes:
     if body.count(SENTINEL) != TRACES_PER_REQUEST * SPANS_PER_TRACE:
         raise RuntimeError("sentinel collides with other bytes; change the seed")
     return body
+
+
+class Timeline:
+    """Request bodies whose spans are as old as a live app's: one body per second of the run.
+
+    Real traffic at tens of thousands of spans per second spreads over time, so each group
+    commit's spans cover a narrow, advancing time range (which the writer's duplicate probe
+    and the row-group zonemaps rely on). One body for the whole run would give every
+    request the same timestamps. ``body()`` is the body for the current second; past the
+    last one, the last one.
+    """
+
+    def __init__(self, seconds: float, seed: int = 7) -> None:
+        base = time.time_ns()
+        self.bodies = [build_body(seed, base + k * 1_000_000_000) for k in range(int(seconds) + 2)]
+        self.t0 = time.monotonic()
+
+    def body(self) -> bytes:
+        return self.bodies[min(int(time.monotonic() - self.t0), len(self.bodies) - 1)]
 
 
 def free_port() -> int:
@@ -224,9 +244,9 @@ def get_json(port: int, path: str) -> Any:
 class Client(threading.Thread):
     """Posts requests until the deadline; records latency and acked spans."""
 
-    def __init__(self, port: int, body: bytes, deadline: float, worker: int) -> None:
+    def __init__(self, port: int, bodies: Timeline, deadline: float, worker: int) -> None:
         super().__init__(daemon=True)
-        self.port, self.body, self.deadline, self.worker = port, body, deadline, worker
+        self.port, self.bodies, self.deadline, self.worker = port, bodies, deadline, worker
         self.latencies: list[float] = []
         self.acked_spans = 0
         self.refused = 0
@@ -239,7 +259,7 @@ class Client(threading.Thread):
         while time.monotonic() < self.deadline:
             n += 1
             request_id = (self.worker << 40 | n).to_bytes(8, "big")
-            body = self.body.replace(SENTINEL, request_id)
+            body = self.bodies.body().replace(SENTINEL, request_id)
             started = time.perf_counter()
             try:
                 conn.request("POST", "/v1/traces", body=body, headers=headers)
@@ -307,7 +327,10 @@ def in_process(rounds: int, requests: int, group: int, arrow: bool = False) -> i
     from chainsight.storage import open_store
     from chainsight.storage.model import SpanTable
 
-    body = build_body(seed=7)
+    # One request per 10 ms of span time, as a 50k spans/s app would send them (see Timeline).
+    base = time.time_ns()
+    timeline = [build_body(7, base + k * 10_000_000) for k in range(requests + 1)]
+    body = timeline[0]
     book = PriceBook(load_default_prices())
     spans = requests * TRACES_PER_REQUEST * SPANS_PER_TRACE
     decode_us: list[float] = []
@@ -324,9 +347,9 @@ def in_process(rounds: int, requests: int, group: int, arrow: bool = False) -> i
                     decode_traces(warm, "protobuf", project=None, pricebook=book).records
                 )
                 bodies = []
-                for _ in range(requests):
+                for k in range(requests):
                     serial += 1
-                    bodies.append(body.replace(SENTINEL, serial.to_bytes(8, "big")))
+                    bodies.append(timeline[k + 1].replace(SENTINEL, serial.to_bytes(8, "big")))
                 t0 = time.process_time()
                 decoded = [
                     decode_traces(b, "protobuf", project=None, pricebook=book).records
@@ -399,7 +422,6 @@ def main() -> int:
     if args.in_process:
         return in_process(args.rounds, args.requests, args.group, args.arrow)
 
-    body = build_body(seed=7)
     with tempfile.TemporaryDirectory(prefix="cs-bench-") as tmp:
         port = free_port()
         cmd = [
@@ -418,8 +440,10 @@ def main() -> int:
         proc = subprocess.Popen(cmd)
         try:
             wait_ready(port, proc)
+            bodies = Timeline(args.warmup + args.seconds + 5)
+            body = bodies.bodies[0]
             warm = [
-                Client(port, body, time.monotonic() + args.warmup, 1000 + i)
+                Client(port, bodies, time.monotonic() + args.warmup, 1000 + i)
                 for i in range(args.clients)
             ]
             for c in warm:
@@ -432,7 +456,7 @@ def main() -> int:
             load0 = os.getloadavg()[0]
             client_cpu0 = time.process_time()
             t0 = time.monotonic()
-            clients = [Client(port, body, t0 + args.seconds, i) for i in range(args.clients)]
+            clients = [Client(port, bodies, t0 + args.seconds, i) for i in range(args.clients)]
             for c in clients:
                 c.start()
             for c in clients:
