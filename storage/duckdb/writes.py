@@ -2,11 +2,12 @@
 
 Per call: drop in-batch duplicates (Python set, O(n)); build one pyarrow Table sorted by
 ``start_ns`` from the columns (``SpanColumns`` as decoded, or the records transposed); find
-duplicates of stored rows with one anti-join restricted to the batch's start window
-(zonemap-pruned); ``INSERT INTO spans SELECT`` the new rows; aggregate them per trace in
-Python (``rollup``); plain-``INSERT`` the traces not yet stored and merge the others into
-``traces`` with ``ON CONFLICT DO UPDATE``; recompute ``has_orphans`` for the few traces whose
-merge made it unknown; commit. Costs are in docs/storage.md and docs/benchmarks.md ("Ingest").
+which of the batch's traces are stored already, and only if some are, the duplicates of
+their stored spans (one semi-join restricted to their time window, zonemap-pruned);
+``INSERT INTO spans SELECT`` the new rows; aggregate them per trace in Python (``rollup``);
+plain-``INSERT`` the traces not yet stored and merge the others into ``traces`` with ``ON
+CONFLICT DO UPDATE``; recompute ``has_orphans`` for the few traces whose merge made it
+unknown; commit. Costs are in docs/storage.md and docs/benchmarks.md ("Ingest").
 
 A ``SpanTable`` (the collector's decode worker processes: Arrow tables, each with its
 per-trace rollup) takes the same steps in Arrow (``_write_table``): duplicates found by a
@@ -82,12 +83,26 @@ SPAN_SCHEMA = pa.schema(list(_SPAN_TYPES.items()))
 
 _COLS = ", ".join(SPAN_COLUMNS)
 
-# A retried span is the same span: same ids and same start. Restricting the probe side to the
-# batch's start window lets the zonemaps skip every row group outside it (8 ms per 10k-span
-# batch at 3M stored spans, flat; an unrestricted anti-join was 105 ms and growing).
+# Which of the batch's traces are stored already, with each one's [start_ns, end_ns]. Every
+# stored span has its trace's row (written and pruned in the same transactions), so a
+# batch whose traces are all new (nearly every batch under load: a trace's spans usually
+# arrive in one or two requests) has no stored duplicate and skips the span probe below.
+# This scans traces.trace_id: ≈ 2 µs per span at 100k traces, ≈ 3 µs at 1M.
+_FIND_STORED_TRACES = """
+SELECT trace_id, start_ns, end_ns FROM traces
+WHERE trace_id IN (SELECT trace_id FROM _cs_batch)
+"""
+
+# A retried span is the same span: same ids and same start, which lies inside its stored
+# trace's [start_ns, end_ns]. So the probe reads only the spans of the stored traces
+# (``_cs_old``) inside the batch's start window narrowed to theirs, and the zonemaps skip
+# every row group outside it. Unrestricted, this anti-join cost 105 ms per 10k-span batch
+# at 3M spans and grew; restricted to the batch's window alone, ≈ 5 µs per span when each
+# request's spans spread over a minute (docs/benchmarks.md, "Ingest").
 _FIND_STORED = """
 SELECT b.trace_id, b.span_id FROM _cs_batch b
-SEMI JOIN (SELECT trace_id, span_id, start_ns FROM spans WHERE start_ns BETWEEN ? AND ?) s
+SEMI JOIN (SELECT trace_id, span_id, start_ns FROM spans
+           WHERE start_ns BETWEEN ? AND ? AND trace_id IN (SELECT trace_id FROM _cs_old)) s
   ON s.trace_id = b.trace_id AND s.span_id = b.span_id AND s.start_ns = b.start_ns
 """
 
@@ -130,10 +145,10 @@ _NEW_TTFT = (
 )
 
 # Traces new to the table (nearly all of them under load: a trace's spans usually arrive in
-# one or two requests) take a plain INSERT; only the ones already stored pay for the merge.
-# Measured on 4,096-span batches: ON CONFLICT DO UPDATE cost ~10 us per span even when no
-# row conflicted, a plain INSERT ~0.7 us (docs/benchmarks.md, "Ingest").
-_FIND_STORED_TRACES = "SELECT trace_id FROM _cs_agg SEMI JOIN traces USING (trace_id)"
+# one or two requests) take a plain INSERT; only the ones already stored (``_cs_old``, from
+# _FIND_STORED_TRACES) pay for the merge. Measured on 4,096-span batches: ON CONFLICT DO
+# UPDATE cost ~10 us per span even when no row conflicted, a plain INSERT ~0.7 us
+# (docs/benchmarks.md, "Ingest").
 _INSERT_NEW_TRACES = "INSERT INTO traces SELECT * FROM _cs_agg ANTI JOIN _cs_old USING (trace_id)"
 _INSERT_ALL_TRACES = "INSERT INTO traces SELECT * FROM _cs_agg"
 
@@ -413,22 +428,44 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
     hi = batch.column("start_ns")[-1].as_py()
     with _transaction(con):
         con.register("_cs_batch", batch)
-        stored = con.execute(_FIND_STORED, [lo, hi]).fetchall()
+        old = _stored_traces(con)
+        stored = _find_stored(con, old, lo, hi)
         if stored:
             con.unregister("_cs_batch")
-            columns, batch = _without(columns, {(t, s) for t, s in stored})
+            columns, batch = _without(columns, set(stored))
             con.register("_cs_batch", batch)
         if batch.num_rows:
             con.execute(_INSERT_SPANS)
-            _merge_traces(con, rollup(columns))
+            _merge_traces(con, rollup(columns), old)
     return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))
+
+
+def _stored_traces(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The batch's traces already in ``traces``, registered as ``_cs_old`` when there are any."""
+    old = con.sql(_FIND_STORED_TRACES).to_arrow_table()
+    if old.num_rows:
+        con.register("_cs_old", old)
+    return old
+
+
+def _find_stored(
+    con: duckdb.DuckDBPyConnection, old: pa.Table, lo: int, hi: int
+) -> list[tuple[str, str]]:
+    """(trace_id, span_id) of the batch's spans already stored; none unless a trace is."""
+    if not old.num_rows:
+        return []
+    lo = max(lo, pc.min(old.column("start_ns")).as_py())
+    hi = min(hi, pc.max(old.column("end_ns")).as_py())
+    if lo > hi:
+        return []
+    return [(t, s) for t, s in con.execute(_FIND_STORED, [lo, hi]).fetchall()]
 
 
 @contextmanager
 def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """One write transaction around the batch registered as ``_cs_batch``: committed when
     the body returns, rolled back (and the error passed on for the caller to translate) when
-    it raises; the batch is unregistered either way."""
+    it raises; the batch and its stored traces (``_cs_old``) are unregistered either way."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield
@@ -438,26 +475,28 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
     finally:
         con.unregister("_cs_batch")
+        con.unregister("_cs_old")
 
 
-def _merge_traces(con: duckdb.DuckDBPyConnection, agg: pa.Table) -> None:
-    """Fold the batch's per-trace aggregate into ``traces``: insert the new, merge the stored."""
+def _merge_traces(con: duckdb.DuckDBPyConnection, agg: pa.Table, old: pa.Table) -> None:
+    """Fold the batch's per-trace aggregate into ``traces``: insert the new, merge the stored.
+
+    ``old`` are the batch's traces that were stored before it (``_stored_traces``).
+    """
     con.register("_cs_agg", agg)
     try:
-        old = con.sql(_FIND_STORED_TRACES).to_arrow_table()
         if not old.num_rows:
             con.execute(_INSERT_ALL_TRACES)
             return
-        con.register("_cs_old", old)
-        try:
-            if old.num_rows < agg.num_rows:
-                con.execute(_INSERT_NEW_TRACES)
-            con.execute(_UPSERT_TRACES)
-        finally:
-            con.unregister("_cs_old")
-        window = con.execute(_ORPHAN_WINDOW).fetchone()
-        if window is not None and window[0] is not None:
-            con.execute(_RECOMPUTE_ORPHANS, {"lo": window[0], "hi": window[1]})
+        # Not skipped when ``old`` has as many rows as ``agg``: a stored trace whose spans in
+        # this batch were all duplicates is in ``old`` but not in ``agg``.
+        con.execute(_INSERT_NEW_TRACES)
+        con.execute(_UPSERT_TRACES)
+        # fetchall, not fetchone: DuckDB refuses the connection's next call (here the
+        # unregister) while a result is not read to its end.
+        ((lo, hi),) = con.execute(_ORPHAN_WINDOW).fetchall()
+        if lo is not None:
+            con.execute(_RECOMPUTE_ORPHANS, {"lo": lo, "hi": hi})
     finally:
         con.unregister("_cs_agg")
 
@@ -536,10 +575,10 @@ def _write_table(
     batch = table.sort_by("start_ns")
     lo = batch.column("start_ns")[0].as_py()
     hi = batch.column("start_ns")[-1].as_py()
-    stored: list[tuple[str, str]] = []
     with _transaction(con):
         con.register("_cs_batch", batch)
-        stored = [(t, s) for t, s in con.execute(_FIND_STORED, [lo, hi]).fetchall()]
+        old = _stored_traces(con)
+        stored = _find_stored(con, old, lo, hi)
         if stored:
             con.unregister("_cs_batch")
             gone = set(stored)
@@ -558,5 +597,5 @@ def _write_table(
                 and not stored
                 and pc.count_distinct(traces.column("trace_id")).as_py() == traces.num_rows
             )
-            _merge_traces(con, traces if exact else rollup(rollup_columns(batch)))
+            _merge_traces(con, traces if exact else rollup(rollup_columns(batch)), old)
     return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))

@@ -52,6 +52,29 @@ def test_mixed_batch_inserts_only_new_spans(store: Store) -> None:
     assert _summary(store).span_count == 2
 
 
+def test_new_trace_is_kept_beside_a_stored_trace_sent_again(store: Store) -> None:
+    """A batch holding a stored trace's spans again (all duplicates) and a new trace: the new
+    trace is stored and rolled up, the stored one is left as it was."""
+    store.write_spans([span(T, "1"), span(T, "2", "1", start_ms=3)])
+    result = store.write_spans([span(T, "2", "1", start_ms=3), span("cd", "1", start_ms=1)])
+    assert (result.inserted, result.duplicates) == (1, 1)
+    assert store.stats()["spans"] == 3
+    assert _summary(store).span_count == 2
+    assert _summary(store, "cd").span_count == 1
+
+
+def test_retry_is_found_after_its_trace_grew(store: Store) -> None:
+    """A span re-sent after later spans widened its trace, in a batch whose other spans lie
+    far outside that trace's time window, is still recognised as stored."""
+    store.write_spans([span(T, "1", end_ms=5_000)])
+    store.write_spans([span(T, "2", "1", start_ms=4_000, end_ms=4_500)])
+    late = span("cd", "1", start_ms=3_600_000, end_ms=3_600_010)
+    result = store.write_spans([late, span(T, "1", end_ms=5_000), span(T, "3", "1", start_ms=10)])
+    assert (result.inserted, result.duplicates) == (2, 1)
+    assert _summary(store).span_count == 3
+    assert store.stats()["spans"] == 4
+
+
 def test_empty_batch_is_a_no_op(store: Store) -> None:
     """Writing nothing inserts nothing."""
     assert store.write_spans([]).inserted == 0

@@ -65,6 +65,8 @@ def test_tables_and_columns_are_stored_the_same(tmp_path: Path) -> None:
         ],
         [[*spans[3:7], spans[3]], [span("b", "2", parent="1", service=None, model="m0")]],
         [spans[6:]],
+        # A stored trace sent again in full beside a new one, in two requests of one commit.
+        [[span("b", "1", parent="9", tags=("x",), model="m1", cost=0.5)], [span("c", "1")]],
     ]
     _store_both(tmp_path, groups)
 
