@@ -1,5 +1,5 @@
 """Pure chart builders: API rows in, plotly figures out (no ``st.*`` here, so every
-chart is unit-tested as a function on model rows).
+chart is unit-tested as a function on model rows); the trace waterfall is HTML.
 
 Conventions held by every chart: axis titles carry units (ms, USD, tokens, tokens/s),
 time axes are UTC dates plotly formats by zoom level, and a model (or any group) gets
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from html import escape
 
 import plotly.graph_objects as go
 
@@ -279,67 +280,93 @@ def span_label(span: SpanDetail) -> str:
     return f"{'· ' * span.depth}{span.name} [{span.kind}]"
 
 
-def waterfall(tree: TraceTree, *, selected: str | None = None) -> go.Figure:
-    """Spans as bars on a timeline starting at the trace start (ms), in tree order, top
-    down; errors outlined red; TTFT marked on streaming LLM spans."""
-    origin = min((s.start_ns for s in tree.spans), default=0)
+WATERFALL_MIN_WIDTH = 0.4
+"""Narrowest bar (percent of the trace's duration), so an instant span stays visible."""
+WATERFALL_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""Time axis labels, as fractions of the trace's duration."""
+
+
+def waterfall_html(tree: TraceTree, *, selected: str | None = None) -> str:
+    """Spans as bars on a timeline starting at the trace start (ms), in tree order, top down;
+    errors outlined red, the selected span outlined black, TTFT marked on streaming LLM
+    spans; hovering a bar or marker tells its times (``title``).
+
+    HTML rather than a plotly figure: a trace is a list of rows, and the browser's first
+    plotly chart costs a 4.7 MB script; the trace page opened first in a fresh browser
+    took 2.6-2.8 s with it and 1.4 s without (docs/benchmarks.md, "Dashboard"). Each row
+    carries its numbers as ``data-*`` attributes (offset, duration and TTFT in ms).
+    """
     spans = tree.spans
-    ys = list(range(len(spans)))
+    origin = min((s.start_ns for s in spans), default=0)
     offsets = [(s.start_ns - origin) / 1e6 for s in spans]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            x=[max(s.duration_ms, 0.001) for s in spans],
-            base=offsets,
-            y=ys,
-            orientation="h",
-            name="spans",
-            marker={
-                "color": [KIND_COLORS.get(s.kind, KIND_COLORS["unknown"]) for s in spans],
-                "line": {
-                    "color": [
-                        ERROR_COLOR
-                        if s.status == "error"
-                        else ("#000000" if s.span_id == selected else "rgba(0,0,0,0)")
-                        for s in spans
-                    ],
-                    "width": [
-                        3 if s.status == "error" or s.span_id == selected else 0 for s in spans
-                    ],
-                },
-            },
-            customdata=[[s.name, s.kind, s.status, s.span_id] for s in spans],
-            hovertemplate=(
-                "%{customdata[0]} (%{customdata[1]})<br>start +%{base:,.1f} ms"
-                "<br>duration %{x:,.1f} ms<br>status %{customdata[2]}<extra></extra>"
-            ),
+    ends = [o + max(s.duration_ms, 0.0) for o, s in zip(offsets, spans, strict=True)]
+    ends += [o + s.ttft_ms for o, s in zip(offsets, spans, strict=True) if s.ttft_ms is not None]
+    total = max(ends, default=0.0) or 1.0
+
+    def pct(ms: float) -> str:
+        return f"{min(max(ms / total * 100.0, 0.0), 100.0):.3f}%"
+
+    rows = []
+    for span, offset in zip(spans, offsets, strict=True):
+        duration = max(span.duration_ms, 0.0)
+        width = max(duration / total * 100.0, WATERFALL_MIN_WIDTH)
+        left = min(offset / total * 100.0, 100.0 - width)
+        if span.status == "error":
+            outline = f"outline:2px solid {ERROR_COLOR};outline-offset:1px;"
+        elif span.span_id == selected:
+            outline = "outline:2px solid currentColor;outline-offset:1px;"
+        else:
+            outline = ""
+        color = KIND_COLORS.get(span.kind, KIND_COLORS["unknown"])
+        tip = (
+            f"{span.name} ({span.kind})\nstart +{offset:,.1f} ms\nduration {duration:,.1f} ms"
+            f"\nstatus {span.status}"
         )
-    )
-    ttft = [(i, offsets[i] + s.ttft_ms) for i, s in enumerate(spans) if s.ttft_ms is not None]
-    if ttft:
-        fig.add_trace(
-            go.Scatter(
-                x=[x for _, x in ttft],
-                y=[i for i, _ in ttft],
-                mode="markers",
-                name="first token (TTFT)",
-                marker={"symbol": "diamond", "size": 11, "color": TTFT_COLOR},
-                hovertemplate="first token at +%{x:,.1f} ms<extra>TTFT</extra>",
+        marker = ""
+        ttft = ""
+        if span.ttft_ms is not None:
+            ttft = f' data-ttft-ms="{span.ttft_ms:.3f}"'
+            marker = (
+                f'<div class="cs-wf-ttft" title="first token at +{offset + span.ttft_ms:,.1f} ms'
+                f' (TTFT {span.ttft_ms:,.1f} ms)" style="position:absolute;top:5px;'
+                f"left:calc({pct(offset + span.ttft_ms)} - 5px);width:10px;height:10px;"
+                f'background:{TTFT_COLOR};transform:rotate(45deg);border:1px solid #fff"></div>'
             )
+        rows.append(
+            f'<div class="cs-wf-row" data-span-id="{escape(span.span_id)}"'
+            f' data-status="{escape(span.status)}" data-offset-ms="{offset:.3f}"'
+            f' data-duration-ms="{duration:.3f}"{ttft}'
+            ' style="display:flex;align-items:center;height:26px;'
+            'border-bottom:1px solid rgba(128,128,128,0.15)">'
+            '<div class="cs-wf-label" style="flex:0 0 34%;overflow:hidden;text-overflow:ellipsis;'
+            f'white-space:nowrap;font-size:13px;padding-right:8px" title="{escape(tip)}">'
+            f"{escape(span_label(span))}</div>"
+            '<div style="position:relative;flex:1 1 auto;height:100%">'
+            f'<div class="cs-wf-bar" title="{escape(tip)}" style="position:absolute;top:6px;'
+            f"height:14px;left:{left:.3f}%;width:{width:.3f}%;background:{color};"
+            f'border-radius:2px;{outline}"></div>{marker}</div></div>'
         )
-    fig.update_layout(
-        height=max(160, 34 * len(spans) + 80),
-        showlegend=bool(ttft),
-        **{**_LAYOUT, "hovermode": "closest"},
+    ticks = "".join(
+        f'<span style="position:absolute;white-space:nowrap;left:{f * 100:.0f}%;'
+        f'transform:translateX(-{f * 100:.0f}%)">{total * f:,.0f} ms</span>'
+        for f in WATERFALL_TICKS
     )
-    fig.update_yaxes(
-        tickvals=ys,
-        ticktext=[span_label(s) for s in spans],
-        autorange="reversed",
-        automargin=True,
+    legend = (
+        f'<span style="margin-left:16px"><span style="display:inline-block;width:8px;height:8px;'
+        f'background:{TTFT_COLOR};transform:rotate(45deg)"></span> first token (TTFT)</span>'
+        if any(s.ttft_ms is not None for s in spans)
+        else ""
     )
-    fig.update_xaxes(title_text="ms since trace start", rangemode="tozero")
-    return fig
+    return (
+        '<div class="cs-waterfall" role="figure" aria-label="Waterfall: the trace\'s spans on'
+        ' a timeline from its start" style="font-family:inherit;color:inherit">'
+        '<div style="display:flex;font-size:12px;opacity:0.75;margin-bottom:4px">'
+        f'<div style="flex:0 0 34%">ms since trace start{legend}</div>'
+        f'<div style="position:relative;flex:1 1 auto;height:16px;margin-right:6px">{ticks}</div>'
+        "</div>"
+        f'<div style="max-height:70vh;overflow-y:auto;padding:2px 6px 2px 0">{"".join(rows)}</div>'
+        "</div>"
+    )
 
 
 def sparkline_values(points: Sequence[MetricPoint], name: str) -> list[float]:

@@ -35,8 +35,9 @@ def warm_up() -> None:
 
     Measured in the first script run of a fresh dashboard process at 1M spans (cProfile):
     - plotly builds its property validators and the default template the first time a
-      figure uses them: the first trace page's waterfall took ~0.1 s more than later ones,
-      its whole script run 0.42 s against 0.07 s. One figure with the trace types, shapes
+      figure uses them: the first figure took ~0.1 s more than later ones (measured on the
+      trace page's waterfall when it was a plotly chart: that script run 0.42 s against
+      0.07 s). One figure with the trace types, shapes
       and axis settings the pages use, serialized as ``st.plotly_chart`` does, covers it.
     - Streamlit decides once per process whether to print its "use streamlit run" warning,
       calling ``inspect.stack()`` on the first element sent (0.1-0.2 s: it resolves the

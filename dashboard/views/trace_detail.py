@@ -58,7 +58,7 @@ def render() -> None:
     ids = [s.span_id for s in tree.spans]
     wanted = state.param("span")
     default = ids.index(wanted) if wanted in ids else 0
-    st.plotly_chart(charts.waterfall(tree, selected=ids[default]), key="waterfall")
+    st.html(charts.waterfall_html(tree, selected=ids[default]))
     left, right = st.columns([2, 3])
     with left:
         st.markdown(f"**Span tree** ({len(ids)} spans, root `{root.name}`)")

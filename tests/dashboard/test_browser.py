@@ -97,14 +97,26 @@ def test_deep_link_opens_the_trace_tree_in_order(
 def test_waterfall_shows_the_spans_in_tree_order(
     page: Any, dashboard_url: str, seeded: Seeded
 ) -> None:
-    """The plotly waterfall's rows are the trace's spans, top down, in tree order."""
+    """The waterfall's rows are the trace's spans, top down, in tree order, drawn as bars
+    inside the track (the HTML survives Streamlit's sanitizer, styles and data included)."""
     trace = seeded.traces[0]
     _open(page, f"{dashboard_url}/trace-detail?trace={trace.trace_id}")
-    page.wait_for_selector(".js-plotly-plot .ytick text")
-    ticks = page.locator(".js-plotly-plot").first.locator(".ytick text").all_text_contents()
+    page.wait_for_selector(".cs-waterfall .cs-wf-row")
+    labels = page.locator(".cs-waterfall .cs-wf-label").all_inner_texts()
     children = sorted(trace.spans[1:], key=lambda s: s.start_ns)
     expected = [trace.spans[0].name, *(s.name for s in children)]
-    assert [t.split(" [")[0].lstrip("· ") for t in ticks] == expected
+    assert [t.split(" [")[0].lstrip("· ") for t in labels] == expected
+    ids = page.locator(".cs-waterfall .cs-wf-row").evaluate_all(
+        "rows => rows.map(r => r.dataset.spanId)"
+    )
+    assert ids[0] == trace.spans[0].span_id
+    boxes = page.locator(".cs-waterfall .cs-wf-bar").evaluate_all(
+        "bars => bars.map(b => [b.getBoundingClientRect().width, b.parentElement"
+        ".getBoundingClientRect().width, getComputedStyle(b).backgroundColor])"
+    )
+    assert boxes[0][0] == pytest.approx(boxes[0][1], rel=0.01)  # the root spans the track
+    assert all(0 < bar <= track + 0.5 for bar, track, _ in boxes)
+    assert all(color != "rgba(0, 0, 0, 0)" for _, _, color in boxes)
 
 
 def test_status_filter_changes_the_table(page: Any, dashboard_url: str, seeded: Seeded) -> None:

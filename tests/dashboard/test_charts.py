@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 
 from chainsight.dashboard import charts
+from chainsight.storage.model import TraceTree
 
 from .rows import point, rag_tree
 
@@ -101,34 +104,110 @@ def test_sparkline_values_follow_time_order() -> None:
     assert charts.sparkline_values(points, "requests") == [2, 4]
 
 
+class _Rows(HTMLParser):
+    """The waterfall's rows, bars, labels and TTFT markers, as the browser would see them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, str]] = []
+        self.labels: list[str] = []
+        self.bars: list[dict[str, str]] = []
+        self.markers: list[dict[str, str]] = []
+        self._in_label = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        kind = a.get("class", "")
+        if kind == "cs-wf-row":
+            self.rows.append(a)
+        elif kind == "cs-wf-bar":
+            self.bars.append({**a, "style": a["style"], **_style(a["style"])})
+        elif kind == "cs-wf-ttft":
+            self.markers.append(a)
+        elif kind == "cs-wf-label":
+            self._in_label = True
+            self.labels.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_label = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_label:
+            self.labels[-1] += data
+
+
+def _style(style: str) -> dict[str, str]:
+    return dict(
+        (k.strip(), v.strip()) for k, v in (d.split(":", 1) for d in style.split(";") if ":" in d)
+    )
+
+
+def _waterfall(tree: TraceTree, selected: str | None = None) -> _Rows:
+    parsed = _Rows()
+    parsed.feed(charts.waterfall_html(tree, selected=selected))
+    return parsed
+
+
 def test_waterfall_rows_follow_the_tree_order() -> None:
     """Spans are rows top-down in depth-first order, labelled with depth and kind."""
-    fig = charts.waterfall(rag_tree())
-    assert list(fig.layout.yaxis.ticktext) == [
-        "handle [chain]",
-        "· retrieve [retriever]",
-        "· chat [llm]",
-    ]
-    assert fig.layout.yaxis.autorange == "reversed"
+    w = _waterfall(rag_tree())
+    assert w.labels == ["handle [chain]", "· retrieve [retriever]", "· chat [llm]"]
+    assert [r["data-span-id"] for r in w.rows] == [s.span_id for s in rag_tree().spans]
 
 
 def test_waterfall_bars_are_aligned_to_the_trace_start() -> None:
-    """Each bar starts at its offset from the trace start and lasts its duration (ms)."""
-    bars = charts.waterfall(rag_tree()).data[0]
-    assert list(bars.base) == pytest.approx([0, 5, 70])
-    assert list(bars.x) == pytest.approx([300, 55, 220])
+    """Each bar starts at its offset from the trace start and lasts its duration (ms), on a
+    scale where the trace's whole duration is the full width."""
+    w = _waterfall(rag_tree())
+    assert [float(r["data-offset-ms"]) for r in w.rows] == pytest.approx([0, 5, 70])
+    assert [float(r["data-duration-ms"]) for r in w.rows] == pytest.approx([300, 55, 220])
+    lefts = [float(b["left"].rstrip("%")) for b in w.bars]
+    widths = [float(b["width"].rstrip("%")) for b in w.bars]
+    assert lefts == pytest.approx([0, 5 / 3, 70 / 3], abs=1e-3)
+    assert widths == pytest.approx([100, 55 / 3, 220 / 3], abs=1e-3)
 
 
 def test_waterfall_marks_ttft_on_streaming_llm_spans() -> None:
-    """The first token is a marker at span start + TTFT on the LLM row."""
-    ttft = charts.waterfall(rag_tree()).data[1]
-    assert ttft.name == "first token (TTFT)"
-    assert list(ttft.x) == pytest.approx([110])
-    assert list(ttft.y) == [2]
+    """The first token is a marker at span start + TTFT, on the LLM row only."""
+    w = _waterfall(rag_tree())
+    assert [r.get("data-ttft-ms") for r in w.rows] == [None, None, "40.000"]
+    (marker,) = w.markers
+    assert "left:calc(36.667% - 5px)" in marker["style"]  # (70 + 40) / 300
+    assert "first token at +110.0 ms" in marker["title"]
 
 
-def test_waterfall_outlines_errors_in_red() -> None:
-    """An errored span's bar has a red outline."""
-    colors = charts.waterfall(rag_tree()).data[0].marker.line.color
-    assert colors[2] == charts.ERROR_COLOR
-    assert colors[0] != charts.ERROR_COLOR
+def test_waterfall_outlines_errors_in_red_and_the_selected_span() -> None:
+    """An errored span's bar has a red outline; the selected one a plain outline."""
+    w = _waterfall(rag_tree(), selected="s" * 16)
+    assert ERROR_COLOR_OUTLINE in w.bars[2]["style"]
+    assert "outline" not in w.bars[0]["style"]
+    assert "outline:2px solid currentColor" in w.bars[1]["style"]
+
+
+def test_waterfall_keeps_instant_spans_visible_and_inside_the_track() -> None:
+    """A zero-length span still gets a sliver of a bar, and no bar runs past the end."""
+    tree = rag_tree()
+    last = tree.spans[0].model_copy(update={"span_id": "z" * 16, "duration_ms": 0.0})
+    last = last.model_copy(update={"start_ns": tree.spans[0].start_ns + 300 * 10**6})
+    w = _waterfall(tree.model_copy(update={"spans": [*tree.spans, last]}))
+    bar = w.bars[-1]
+    assert float(bar["width"].rstrip("%")) == charts.WATERFALL_MIN_WIDTH
+    assert float(bar["left"].rstrip("%")) + float(bar["width"].rstrip("%")) <= 100.0
+
+
+def test_waterfall_escapes_span_text() -> None:
+    """Names come from the instrumented app: they are text, never markup."""
+    tree = rag_tree()
+    evil = tree.spans[1].model_copy(update={"name": '<img src=x onerror="alert(1)">'})
+    html = charts.waterfall_html(tree.model_copy(update={"spans": [tree.spans[0], evil]}))
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_waterfall_of_an_empty_trace_is_empty() -> None:
+    """No spans, no rows (the page shows its empty state instead)."""
+    tree = rag_tree().model_copy(update={"spans": []})
+    assert _waterfall(tree).rows == []
+
+
+ERROR_COLOR_OUTLINE = f"outline:2px solid {charts.ERROR_COLOR}"
