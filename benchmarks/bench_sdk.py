@@ -15,7 +15,7 @@ Streams are timed against two raw baselines. ``stream`` holds ``start_as_current
 across its ``yield``s, as raw OTel code usually does: the span then stays current in the
 *caller's* code between chunks. ``stream_scoped`` keeps it current only inside the body, as
 the decorator does, which raw OTel can only do by attaching and detaching the context
-around each step of the body. The ≤ 1.3× target is read against the first.
+around each step of the body. The <= 1.3x target is read against the first.
 
 Each scenario is timed in ``--rounds`` rounds, raw and decorated alternating within a round;
 the table reports the median µs/call of each side and the median of the per-round ratios
