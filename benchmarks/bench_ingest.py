@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -406,6 +407,13 @@ def main() -> int:
         help="`serve --decode-workers N`: decode in N worker processes (0 = in a thread)",
     )
     parser.add_argument(
+        "--start-from",
+        type=Path,
+        default=None,
+        help="a DuckDB file copied in as the collector's store before it starts (e.g. "
+        "bench_queries.py's 10M-span file), to measure ingest into a full store",
+    )
+    parser.add_argument(
         "--in-process",
         action="store_true",
         help="no server: CPU per span of decode and of write_spans (see in_process)",
@@ -435,11 +443,15 @@ def main() -> int:
             str(port),
         ]
         cmd += ["--data-dir", str(Path(tmp) / "data"), "--log-level", "warning", *args.serve_arg]
+        if args.start_from is not None:
+            (Path(tmp) / "data").mkdir()
+            shutil.copyfile(args.start_from, Path(tmp) / "data" / "chainsight.duckdb")
         if args.decode_workers is not None:
             cmd += ["--decode-workers", str(args.decode_workers)]
         proc = subprocess.Popen(cmd)
         try:
             wait_ready(port, proc)
+            initial = get_json(port, "/api/v1/status")["spans"]  # > 0 with --start-from
             bodies = Timeline(args.warmup + args.seconds + 5)
             body = bodies.bodies[0]
             warm = [
@@ -474,7 +486,7 @@ def main() -> int:
             commits1, commit_s1 = commit_totals(port)
             commits = max(commits1 - commits0, 1)
             stored = get_json(port, "/api/v1/status")["spans"]
-            expected = acked + warm_spans
+            expected = initial + acked + warm_spans
             result = {
                 "clients": args.clients,
                 "seconds": round(elapsed, 1),
