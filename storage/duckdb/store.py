@@ -36,6 +36,7 @@ from .alerts import AlertTable
 from .catalog import KeyTable, PriceTable
 from .migrations import migrate
 from .timestamps import to_ns
+from .tracefilter import StoredTraces
 
 MEMORY = ":memory:"
 
@@ -57,6 +58,7 @@ class DuckDBStore:
         self._readers: list[duckdb.DuckDBPyConnection] = []
         self._local = threading.local()
         self._closed = False
+        self._stored_traces = StoredTraces(con)
         # Typed as the protocols: a protocol attribute is invariant.
         self.prices: PriceStore = PriceTable(self)
         self.keys: KeyStore = KeyTable(self)
@@ -136,7 +138,7 @@ class DuckDBStore:
     def write_spans(self, spans: Sequence[SpanRecord]) -> WriteResult:
         """Insert spans in one transaction, ignoring (trace_id, span_id) already stored."""
         with self.writing() as con:
-            return writes.write_spans(con, spans)
+            return writes.write_spans(con, spans, self._stored_traces)
 
     def list_traces(
         self,

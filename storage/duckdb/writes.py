@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model import SPAN_FIELDS, SpanColumns, SpanRecord, SpanTable, WriteResult
+from .tracefilter import StoredTraces, batch_hashes
 
 SET_SEP = "\x1f"
 """Delimiter of the text-encoded sets in ``traces`` (see schema.sql)."""
@@ -412,14 +413,20 @@ def rollup(columns: Sequence[list[Any]]) -> pa.Table:
     return pa.Table.from_pydict(out, schema=_TRACE_SCHEMA)
 
 
-def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -> WriteResult:
+def write_spans(
+    con: duckdb.DuckDBPyConnection,
+    records: Sequence[SpanRecord],
+    stored_traces: StoredTraces | None = None,
+) -> WriteResult:
     """Insert ``records`` in one transaction on ``con``; see the module docstring.
 
     The caller holds the store's write lock and turns driver errors into StorageError.
     ``SpanColumns`` (the collector's decoder output) skip the per-record conversion.
+    ``stored_traces``, the store's filter of stored trace ids, lets a batch of new traces
+    skip the stored-trace lookup; it is kept up to date here.
     """
     if isinstance(records, SpanTable):
-        return _write_table(con, records.table, records.traces)
+        return _write_table(con, records.table, records.traces, stored_traces)
     columns, in_batch_duplicates = unique_columns(records)
     if not columns[0]:
         return WriteResult(inserted=0, duplicates=in_batch_duplicates)
@@ -428,7 +435,7 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
     hi = batch.column("start_ns")[-1].as_py()
     with _transaction(con):
         con.register("_cs_batch", batch)
-        old = _stored_traces(con)
+        hashes, old = _stored_traces(con, stored_traces)
         stored = _find_stored(con, old, lo, hi)
         if stored:
             con.unregister("_cs_batch")
@@ -437,15 +444,34 @@ def write_spans(con: duckdb.DuckDBPyConnection, records: Sequence[SpanRecord]) -
         if batch.num_rows:
             con.execute(_INSERT_SPANS)
             _merge_traces(con, rollup(columns), old)
+            if stored_traces is not None:
+                stored_traces.add(con, hashes)
     return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))
 
 
-def _stored_traces(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The batch's traces already in ``traces``, registered as ``_cs_old`` when there are any."""
+_NO_TRACES = pa.table(
+    {"trace_id": pa.array([], pa.string()), "start_ns": pa.array([], pa.int64()),
+     "end_ns": pa.array([], pa.int64())}
+)  # fmt: skip
+
+
+def _stored_traces(
+    con: duckdb.DuckDBPyConnection, stored_traces: StoredTraces | None
+) -> tuple[Any, pa.Table]:
+    """(hashes of the batch's trace ids, or None without a filter; the batch's traces already
+    in ``traces``, registered as ``_cs_old`` when there are any).
+
+    Without a filter, or when the filter may hold one of the batch's ids, DuckDB is asked.
+    """
+    hashes = None
+    if stored_traces is not None:
+        hashes = batch_hashes(con)
+        if not stored_traces.may_hold_any(hashes):
+            return hashes, _NO_TRACES
     old = con.sql(_FIND_STORED_TRACES).to_arrow_table()
     if old.num_rows:
         con.register("_cs_old", old)
-    return old
+    return hashes, old
 
 
 def _find_stored(
@@ -557,7 +583,10 @@ def rollup_columns(table: pa.Table) -> list[Any]:
 
 
 def _write_table(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, traces: pa.Table | None
+    con: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    traces: pa.Table | None,
+    stored_traces: StoredTraces | None = None,
 ) -> WriteResult:
     """``write_spans`` for a ``SpanTable`` (decode workers' output, concatenated per commit).
 
@@ -577,7 +606,7 @@ def _write_table(
     hi = batch.column("start_ns")[-1].as_py()
     with _transaction(con):
         con.register("_cs_batch", batch)
-        old = _stored_traces(con)
+        hashes, old = _stored_traces(con, stored_traces)
         stored = _find_stored(con, old, lo, hi)
         if stored:
             con.unregister("_cs_batch")
@@ -598,4 +627,6 @@ def _write_table(
                 and pc.count_distinct(traces.column("trace_id")).as_py() == traces.num_rows
             )
             _merge_traces(con, traces if exact else rollup(rollup_columns(batch)), old)
+            if stored_traces is not None:
+                stored_traces.add(con, hashes)
     return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))
