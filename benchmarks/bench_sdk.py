@@ -208,10 +208,33 @@ def raw_functions(tracer: Tracer) -> dict[str, Callable[..., Any]]:
             span.set_attribute(semconv.OUTPUT_MIME_TYPE, json_mime)
             return response
 
+    def _stream_facts(
+        span: Any, parts: list[str], start: float, first: float | None, first_ns: int
+    ) -> None:
+        """The stream's end-of-stream attributes, set as the decorator sets them."""
+        end = time.perf_counter()
+        text = "".join(parts)
+        tokens = max(1, len(text) // 4)
+        span.set_attributes(
+            {
+                semconv.GEN_AI_USAGE_OUTPUT_TOKENS: tokens,
+                semconv.CHAINSIGHT_USAGE_ESTIMATED: True,
+                semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: (first or end) - start,
+                semconv.CHAINSIGHT_FIRST_TOKEN_NS: first_ns,
+                semconv.CHAINSIGHT_TPOT_S: (end - (first or end)) / max(1, tokens - 1),
+                semconv.OUTPUT_VALUE: text,
+                semconv.OUTPUT_MIME_TYPE: "text/plain",
+            }
+        )
+
+    stream_static = {
+        **llm_static,
+        semconv.CODE_FUNCTION_NAME: "stream",
+        semconv.GEN_AI_OPERATION_NAME: "chat",
+    }
+
     def stream(prompt: str) -> Generator[str, None, None]:
-        attrs = {**llm_static, semconv.CODE_FUNCTION_NAME: "stream"}
-        attrs[semconv.GEN_AI_OPERATION_NAME] = "chat"
-        with tracer.start_as_current_span("stream", attributes=attrs) as span:
+        with tracer.start_as_current_span("stream", attributes=stream_static) as span:
             span.set_attribute(semconv.INPUT_VALUE, json.dumps({"prompt": prompt}))
             span.set_attribute(semconv.INPUT_MIME_TYPE, json_mime)
             start = time.perf_counter()
@@ -223,28 +246,13 @@ def raw_functions(tracer: Tracer) -> dict[str, Callable[..., Any]]:
                     first, first_ns = time.perf_counter(), time.time_ns()
                 parts.append(chunk)
                 yield chunk
-            end = time.perf_counter()
-            text = "".join(parts)
-            tokens = max(1, len(text) // 4)
-            span.set_attributes(
-                {
-                    semconv.GEN_AI_USAGE_OUTPUT_TOKENS: tokens,
-                    semconv.CHAINSIGHT_USAGE_ESTIMATED: True,
-                    semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: (first or end) - start,
-                    semconv.CHAINSIGHT_FIRST_TOKEN_NS: first_ns,
-                    semconv.CHAINSIGHT_TPOT_S: (end - (first or end)) / max(1, tokens - 1),
-                    semconv.OUTPUT_VALUE: text,
-                    semconv.OUTPUT_MIME_TYPE: "text/plain",
-                }
-            )
+            _stream_facts(span, parts, start, first, first_ns)
 
     def stream_scoped(prompt: str) -> Generator[str, None, None]:
         # The same stream, written as raw OTel must be for the span to be current in the
         # body only: attached around each step of the body, never across a ``yield`` (where
         # ``stream`` above leaves it current in the caller's code between chunks).
-        attrs = {**llm_static, semconv.CODE_FUNCTION_NAME: "stream"}
-        attrs[semconv.GEN_AI_OPERATION_NAME] = "chat"
-        span = tracer.start_span("stream", attributes=attrs)
+        span = tracer.start_span("stream", attributes=stream_static)
         ctx = set_span_in_context(span)
         try:
             span.set_attribute(semconv.INPUT_VALUE, json.dumps({"prompt": prompt}))
@@ -266,20 +274,7 @@ def raw_functions(tracer: Tracer) -> dict[str, Callable[..., Any]]:
                     first, first_ns = time.perf_counter(), time.time_ns()
                 parts.append(chunk)
                 yield chunk
-            end = time.perf_counter()
-            text = "".join(parts)
-            tokens = max(1, len(text) // 4)
-            span.set_attributes(
-                {
-                    semconv.GEN_AI_USAGE_OUTPUT_TOKENS: tokens,
-                    semconv.CHAINSIGHT_USAGE_ESTIMATED: True,
-                    semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: (first or end) - start,
-                    semconv.CHAINSIGHT_FIRST_TOKEN_NS: first_ns,
-                    semconv.CHAINSIGHT_TPOT_S: (end - (first or end)) / max(1, tokens - 1),
-                    semconv.OUTPUT_VALUE: text,
-                    semconv.OUTPUT_MIME_TYPE: "text/plain",
-                }
-            )
+            _stream_facts(span, parts, start, first, first_ns)
         finally:
             span.end()
 
