@@ -20,14 +20,14 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model import SPAN_FIELDS, SpanColumns, SpanRecord, SpanTable, WriteResult
-from .tracefilter import StoredTraces, batch_hashes
+from .tracefilter import Hashes, StoredTraces, batch_hashes
 
 SET_SEP = "\x1f"
 """Delimiter of the text-encoded sets in ``traces`` (see schema.sql)."""
@@ -431,21 +431,16 @@ def write_spans(
     if not columns[0]:
         return WriteResult(inserted=0, duplicates=in_batch_duplicates)
     batch = columns_to_arrow(columns)
-    lo = batch.column("start_ns")[0].as_py()
-    hi = batch.column("start_ns")[-1].as_py()
     with _transaction(con):
-        con.register("_cs_batch", batch)
-        hashes, old = _stored_traces(con, stored_traces)
-        stored = _find_stored(con, old, lo, hi)
+        found = _stored_part(con, batch, stored_traces)
+        stored = found.spans
         if stored:
             con.unregister("_cs_batch")
             columns, batch = _without(columns, set(stored))
             con.register("_cs_batch", batch)
         if batch.num_rows:
             con.execute(_INSERT_SPANS)
-            _merge_traces(con, rollup(columns), old)
-            if stored_traces is not None:
-                stored_traces.add(con, hashes)
+            _merge_traces(con, rollup(columns), found, stored_traces)
     return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))
 
 
@@ -455,36 +450,42 @@ _NO_TRACES = pa.table(
 )  # fmt: skip
 
 
-def _stored_traces(
-    con: duckdb.DuckDBPyConnection, stored_traces: StoredTraces | None
-) -> tuple[Any, pa.Table]:
-    """(hashes of the batch's trace ids, or None without a filter; the batch's traces already
-    in ``traces``, registered as ``_cs_old`` when there are any).
+class _Stored(NamedTuple):
+    """What of a batch is stored already (``_stored_part``)."""
 
-    Without a filter, or when the filter may hold one of the batch's ids, DuckDB is asked.
+    hashes: Hashes | None
+    """The filter's hashes of the batch's trace ids; None without a filter."""
+    traces: pa.Table
+    """The batch's traces already in ``traces`` (trace_id, start_ns, end_ns)."""
+    spans: list[tuple[str, str]]
+    """(trace_id, span_id) of the batch's spans already in ``spans``."""
+
+
+def _stored_part(
+    con: duckdb.DuckDBPyConnection, batch: pa.Table, stored_traces: StoredTraces | None
+) -> _Stored:
+    """Register ``batch`` (sorted by start) as ``_cs_batch`` and find what of it is stored.
+
+    The batch's stored traces come from the filter when it can tell none is stored, else
+    from DuckDB (registered as ``_cs_old`` when there are any); its stored spans are probed
+    only among those traces.
     """
+    con.register("_cs_batch", batch)
     hashes = None
     if stored_traces is not None:
         hashes = batch_hashes(con)
         if not stored_traces.may_hold_any(hashes):
-            return hashes, _NO_TRACES
+            return _Stored(hashes, _NO_TRACES, [])
     old = con.sql(_FIND_STORED_TRACES).to_arrow_table()
-    if old.num_rows:
-        con.register("_cs_old", old)
-    return hashes, old
-
-
-def _find_stored(
-    con: duckdb.DuckDBPyConnection, old: pa.Table, lo: int, hi: int
-) -> list[tuple[str, str]]:
-    """(trace_id, span_id) of the batch's spans already stored; none unless a trace is."""
     if not old.num_rows:
-        return []
-    lo = max(lo, pc.min(old.column("start_ns")).as_py())
-    hi = min(hi, pc.max(old.column("end_ns")).as_py())
+        return _Stored(hashes, old, [])
+    con.register("_cs_old", old)
+    starts = batch.column("start_ns")
+    lo = max(starts[0].as_py(), pc.min(old.column("start_ns")).as_py())
+    hi = min(starts[-1].as_py(), pc.max(old.column("end_ns")).as_py())
     if lo > hi:
-        return []
-    return [(t, s) for t, s in con.execute(_FIND_STORED, [lo, hi]).fetchall()]
+        return _Stored(hashes, old, [])
+    return _Stored(hashes, old, [(t, s) for t, s in con.execute(_FIND_STORED, [lo, hi]).fetchall()])
 
 
 @contextmanager
@@ -504,27 +505,36 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.unregister("_cs_old")
 
 
-def _merge_traces(con: duckdb.DuckDBPyConnection, agg: pa.Table, old: pa.Table) -> None:
-    """Fold the batch's per-trace aggregate into ``traces``: insert the new, merge the stored.
-
-    ``old`` are the batch's traces that were stored before it (``_stored_traces``).
+def _merge_traces(
+    con: duckdb.DuckDBPyConnection,
+    agg: pa.Table,
+    found: _Stored,
+    stored_traces: StoredTraces | None,
+) -> None:
+    """Fold the batch's per-trace aggregate into ``traces``: insert the new, merge the stored
+    (``found.traces``, the batch's traces stored before it); then record the batch's ids in
+    the store's filter, inside the transaction (a rollback leaves only false positives).
     """
+    old = found.traces
     con.register("_cs_agg", agg)
     try:
         if not old.num_rows:
             con.execute(_INSERT_ALL_TRACES)
-            return
-        # Not skipped when ``old`` has as many rows as ``agg``: a stored trace whose spans in
-        # this batch were all duplicates is in ``old`` but not in ``agg``.
-        con.execute(_INSERT_NEW_TRACES)
-        con.execute(_UPSERT_TRACES)
-        # fetchall, not fetchone: DuckDB refuses the connection's next call (here the
-        # unregister) while a result is not read to its end.
-        ((lo, hi),) = con.execute(_ORPHAN_WINDOW).fetchall()
-        if lo is not None:
-            con.execute(_RECOMPUTE_ORPHANS, {"lo": lo, "hi": hi})
+        else:
+            # Not skipped when ``old`` has as many rows as ``agg``: a stored trace whose
+            # spans in this batch were all duplicates is in ``old`` but not in ``agg``.
+            con.execute(_INSERT_NEW_TRACES)
+            con.execute(_UPSERT_TRACES)
+            # fetchall, not fetchone: DuckDB refuses the connection's next call (here the
+            # unregister) while a result is not read to its end.
+            ((lo, hi),) = con.execute(_ORPHAN_WINDOW).fetchall()
+            if lo is not None:
+                con.execute(_RECOMPUTE_ORPHANS, {"lo": lo, "hi": hi})
     finally:
         con.unregister("_cs_agg")
+    # After the inserts: a rebuild of the filter reads ``traces`` and must see them.
+    if stored_traces is not None and found.hashes is not None:
+        stored_traces.add(con, found.hashes)
 
 
 def _without(
@@ -602,12 +612,9 @@ def _write_table(
     if not table.num_rows:
         return WriteResult(inserted=0, duplicates=in_batch_duplicates)
     batch = table.sort_by("start_ns")
-    lo = batch.column("start_ns")[0].as_py()
-    hi = batch.column("start_ns")[-1].as_py()
     with _transaction(con):
-        con.register("_cs_batch", batch)
-        hashes, old = _stored_traces(con, stored_traces)
-        stored = _find_stored(con, old, lo, hi)
+        found = _stored_part(con, batch, stored_traces)
+        stored = found.spans
         if stored:
             con.unregister("_cs_batch")
             gone = set(stored)
@@ -626,7 +633,6 @@ def _write_table(
                 and not stored
                 and pc.count_distinct(traces.column("trace_id")).as_py() == traces.num_rows
             )
-            _merge_traces(con, traces if exact else rollup(rollup_columns(batch)), old)
-            if stored_traces is not None:
-                stored_traces.add(con, hashes)
+            agg = traces if exact else rollup(rollup_columns(batch))
+            _merge_traces(con, agg, found, stored_traces)
     return WriteResult(inserted=batch.num_rows, duplicates=in_batch_duplicates + len(stored))
