@@ -56,7 +56,6 @@ def warm_up() -> None:
             go.Bar(
                 x=[1.0],
                 y=["a"],
-                base=[0.0],
                 orientation="h",
                 marker={"color": "#636efa"},
                 text=["a"],
